@@ -1,0 +1,98 @@
+/* harness.h - the harness's own modules, as main.c and runner.c see them. */
+#ifndef SMRB_HARNESS_H
+#define SMRB_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/workload.h"
+
+/* Exit statuses: the CLI contract of DESIGN.md. */
+enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
+
+/* ---- clock.c ---- */
+uint64_t clock_now_ns(void);
+
+/* ---- counters.c: PAPI per thread, or empty columns ---- */
+enum ctr_id {
+	CTR_CYCLES, CTR_INSTR, CTR_L1D_MISS, CTR_LLC_MISS, CTR_BR_MISS,
+	CTR_CTX_SWITCHES, CTR_PAGE_FAULTS, CTR_MIGRATIONS,
+	CTR_N
+};
+/* CSV column of each counter, per op for hardware events, per cell for software ones. */
+extern const char *const ctr_column[CTR_N];
+extern const bool ctr_per_op[CTR_N];
+/* Which counters this machine has (in the parent, before any fork).  Fills a
+ * one-line note for the user when some are missing; returns how many exist. */
+int counters_probe(char *note, size_t notelen);
+bool counters_available(enum ctr_id id);
+/* PAPI name of each counter, and the library's version ("none" without PAPI). */
+const char *counters_event_name(enum ctr_id id);
+const char *counters_papi_version(void);
+/* In a cell's process, before its threads start. */
+void counters_process_init(void);
+struct ctr_thread;
+/* In a measured thread: start counting (NULL when nothing is available). */
+struct ctr_thread *counters_thread_start(void);
+/* Stop and read: out[i] = count, or -1 when counter i is unavailable. */
+void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N]);
+
+/* ---- threads.c: pinning and the timed run of one cell ---- */
+enum pin_policy { PIN_COMPACT, PIN_SCATTER, PIN_NONE };
+const char *pin_name(enum pin_policy p);
+int pin_parse(const char *s, enum pin_policy *p);
+/* Load the topology (hwloc).  -1 with err when hwloc fails. */
+int topology_init(char *err, size_t errlen);
+int topology_pus(void);
+/* Write the machine's topology as a JSON object (for machine.json). */
+void topology_json(FILE *f);
+
+/* What one thread measured. */
+struct thread_result {
+	enum wl_role role;
+	uint64_t ops;
+	uint64_t elapsed_ns;
+	uint64_t errors;
+	int64_t ctr[CTR_N];
+};
+
+/* What one cell measured, sent from the cell's process to the runner. */
+struct cell_result {
+	int status;                 /* 0 ok, else EXIT_RUN_FAILED */
+	char message[256];          /* why it failed */
+	uint64_t ops;               /* workers' operations */
+	uint64_t worker_ns;         /* sum of workers' elapsed ns */
+	uint64_t wall_ns;           /* longest worker elapsed */
+	bool finished_early;        /* the workload ran out of work before the duration */
+	int64_t ctr[CTR_N];         /* summed over workers; -1 unavailable */
+	struct smr_stats smr;
+	uint64_t rss_peak_kb;
+};
+
+/* Run one cell in this process: create, run threads pinned by policy, verify, destroy. */
+void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
+		  struct cell_result *r);
+
+/* ---- sysinfo.c ---- */
+/* Write machine.json's content: CPU, topology, kernel, compiler, libraries, git revision. */
+void sysinfo_write(FILE *f);
+
+/* ---- runner.c ---- */
+struct run_options {
+	const char *workload;
+	const char *schemes[64];
+	int nschemes;
+	int threads[64];
+	int nthreads;
+	double duration_s;
+	int reps;
+	enum pin_policy pin;
+	const char *out_dir;
+	int nparams;
+	const char *param_name[CELL_MAX_PARAMS];
+	const char *param_values[CELL_MAX_PARAMS];  /* comma-separated: a sweep */
+};
+int runner_run(const struct run_options *o);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * instance.h - one scheme's instance of every workload.
+ *
+ * instances/<scheme>.c defines SMR_SCHEME (and optionally SMR_SCHEME_NAME and
+ * SMR_SCHEME_SUMMARY) and includes this file.  The workloads are included as
+ * source, so the scheme's inline fast paths compile into their loops.
+ */
+#ifndef SMR_SCHEME
+#error "define SMR_SCHEME before including harness/instance.h"
+#endif
+
+#include "harness/workload.h"
+
+#include "workloads/lazy_transform.c"
+
+#ifndef SMR_SCHEME_NAME
+#define SMR_SCHEME_NAME SMR_STR(SMR_SCHEME)
+#endif
+
+static const struct smr_param_spec SMR_SYM(scheme_params)[] = {
+	SMR_CAT2(SMR_PARAMS, SMR_SCHEME)
+	{ NULL, NULL, NULL, 0, 0 },
+};
+
+static const struct workload_desc *const SMR_SYM(workloads)[] = {
+	&wl_lazy,
+	NULL,
+};
+
+#ifdef SMRB_FAULTS
+/* Test builds carry the contract's unit tests, compiled against this scheme. */
+#include "tests/scheme_selftest.c"
+#define SMR_SCHEME_SELFTEST scheme_selftest
+#else
+#define SMR_SCHEME_SELFTEST NULL
+#endif
+
+const struct scheme_desc SMR_SYM(scheme) = {
+	.name = SMR_SCHEME_NAME,
+	.summary = SMR_SCHEME_SUMMARY,
+	.params = SMR_SYM(scheme_params),
+	.workloads = SMR_SYM(workloads),
+	.selftest = SMR_SCHEME_SELFTEST,
+};

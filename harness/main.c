@@ -1,0 +1,268 @@
+/*
+ * main.c - the smrbench command line.  Its options, subcommands and exit
+ * statuses are a contract that scripts, CI and users rely on (DESIGN.md):
+ * extend it, don't rename it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "harness/harness.h"
+
+static const char usage_text[] =
+	"usage: smrbench run -w|--workload NAME -s|--scheme A,B,.. -t|--threads 1,2,4\n"
+	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
+	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
+	"       smrbench list       schemes, workloads (with their params), counters on this machine\n"
+	"       smrbench sysinfo    what machine.json would say\n"
+	"       smrbench --help | --version\n";
+
+static const char help_text[] =
+	"\n"
+	"Runs every combination of scheme x threads x param values, --reps times\n"
+	"(repetitions interleaved), each cell in a fresh process, and writes one row\n"
+	"per cell to DIR/runs.csv with DIR/machine.json beside it.\n"
+	"\n"
+	"  -w, --workload NAME    the workload (smrbench list)\n"
+	"  -s, --scheme LIST      comma-separated schemes (smrbench list)\n"
+	"  -t, --threads LIST     comma-separated worker thread counts (default 1)\n"
+	"  -d, --duration SEC     seconds per cell (default 1)\n"
+	"  -r, --reps N           repetitions of every cell (default 1)\n"
+	"  -p, --pin POLICY       compact (default), scatter or none (hwloc)\n"
+	"  -o, --out DIR          results folder (default results/<UTC time>-<host>);\n"
+	"                         one that already holds runs.csv is refused\n"
+	"  -P, --param K=V        a workload or scheme param; V may be a comma list to sweep\n"
+	"\n"
+	"Exit status: 0 ok; 1 a cell failed (verify, crash, thread start);\n"
+	"2 bad usage (unknown scheme, workload or param, bad number, unusable folder).\n";
+
+static int usage_error(const char *fmt, const char *what)
+{
+	fprintf(stderr, "smrbench: ");
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, " (smrbench --help)\n");
+	return EXIT_USAGE;
+}
+
+/* Split a comma list into ints in [lo, hi]. */
+static int parse_int_list(const char *s, int *out, int max, int lo, int hi, int *n)
+{
+	char *copy = strdup(s), *save;
+	*n = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		long v = strtol(tok, &end, 10);
+		if (end == tok || *end || errno || v < lo || v > hi || *n == max) {
+			free(copy);
+			return -1;
+		}
+		out[(*n)++] = (int)v;
+	}
+	free(copy);
+	return *n ? 0 : -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "workload", required_argument, NULL, 'w' },
+		{ "scheme", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "pin", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "param", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_options o = { .duration_s = 1, .reps = 1, .pin = PIN_COMPACT, .nthreads = 1 };
+	o.threads[0] = 1;
+	char *scheme_copy = NULL;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":w:s:t:d:r:p:o:P:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			o.workload = optarg;
+			break;
+		case 's': {
+			free(scheme_copy);
+			scheme_copy = strdup(optarg);
+			o.nschemes = 0;
+			char *save;
+			for (char *tok = strtok_r(scheme_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (o.nschemes == 64)
+					return usage_error("too many schemes in '%s'", optarg);
+				o.schemes[o.nschemes++] = tok;
+			}
+			break;
+		}
+		case 't':
+			if (parse_int_list(optarg, o.threads, 64, 1, 4096, &o.nthreads) < 0)
+				return usage_error("bad thread count in '%s' (want integers 1..4096, comma-separated)", optarg);
+			break;
+		case 'd': {
+			char *end;
+			o.duration_s = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.duration_s > 0 && o.duration_s <= 86400))
+				return usage_error("bad duration '%s' (want seconds, 0 < d <= 86400)", optarg);
+			break;
+		}
+		case 'r': {
+			int n;
+			if (parse_int_list(optarg, &o.reps, 1, 1, 10000, &n) < 0)
+				return usage_error("bad repetition count '%s' (want 1..10000)", optarg);
+			break;
+		}
+		case 'p':
+			if (pin_parse(optarg, &o.pin) < 0)
+				return usage_error("bad pin policy '%s' (want compact, scatter or none)", optarg);
+			break;
+		case 'o':
+			o.out_dir = optarg;
+			break;
+		case 'P': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || !eq[1])
+				return usage_error("bad param '%s' (want key=value)", optarg);
+			if (o.nparams == CELL_MAX_PARAMS)
+				return usage_error("too many params at '%s'", optarg);
+			*eq = 0;
+			o.param_name[o.nparams] = optarg;
+			o.param_values[o.nparams++] = eq + 1;
+			break;
+		}
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o.workload)
+		return usage_error("%s", "run needs a workload (-w)");
+	if (!o.nschemes)
+		return usage_error("%s", "run needs at least one scheme (-s)");
+	char note[512];
+	counters_probe(note, sizeof note);
+	if (note[0])
+		fprintf(stderr, "smrbench: %s\n", note);
+	int rc = runner_run(&o);
+	free(scheme_copy);
+	return rc;
+}
+
+static void print_wl_param(const struct wl_param_spec *p)
+{
+	char range[96] = "";
+	if (p->type == WL_INT || p->type == WL_REAL)
+		snprintf(range, sizeof range, " [%g..%g]", p->min, p->max);
+	else if (p->choices)
+		snprintf(range, sizeof range, " [%s]", p->choices);
+	printf("      %-12s default %-8s %s%s\n", p->name, p->def, p->help, range);
+}
+
+static int cmd_list(void)
+{
+	printf("schemes:\n");
+	for (int i = 0; smrb_schemes[i]; i++) {
+		const struct scheme_desc *s = smrb_schemes[i];
+		printf("  %-12s %s\n", s->name, s->summary);
+		for (int k = 0; s->params[k].name; k++)
+			printf("      %-12s default %-8s %s [%ld..%ld]\n", s->params[k].name, s->params[k].def,
+			       s->params[k].help, s->params[k].min, s->params[k].max);
+	}
+	printf("workloads:\n");
+	const struct scheme_desc *s0 = smrb_schemes[0];
+	for (int w = 0; s0->workloads[w]; w++) {
+		const struct workload_desc *wl = s0->workloads[w];
+		printf("  %-12s %s\n", wl->name, wl->summary);
+		for (const struct wl_param_spec *p = wl->params; p->name; p++)
+			print_wl_param(p);
+	}
+	char note[512];
+	counters_probe(note, sizeof note);
+	printf("counters on this machine:\n");
+	for (int i = 0; i < CTR_N; i++)
+		printf("  %-24s %-18s %s\n", counters_event_name((enum ctr_id)i), ctr_column[i],
+		       counters_available((enum ctr_id)i) ? "available" : "not available");
+	return EXIT_OK;
+}
+
+/*
+ * `selftest [SCHEME..]` (test builds): each scheme's contract tests and each
+ * workload's property tests, as TAP.  Exit 1 if any failed.
+ */
+static int cmd_selftest(int argc, char **argv)
+{
+	int failed = 0, ran = 0;
+	for (int i = 0; smrb_schemes[i]; i++) {
+		const struct scheme_desc *s = smrb_schemes[i];
+		bool wanted = argc <= 1;
+		for (int a = 1; a < argc; a++)
+			wanted |= !strcmp(argv[a], s->name);
+		if (!wanted)
+			continue;
+		if (!s->selftest) {
+			fprintf(stderr, "smrbench: this binary has no self tests (build smrbench-faults: make check)\n");
+			return EXIT_USAGE;
+		}
+		ran++;
+		failed += s->selftest();
+		for (int w = 0; s->workloads[w]; w++)
+			if (s->workloads[w]->selftest)
+				failed += s->workloads[w]->selftest();
+	}
+	for (int a = 1; a < argc; a++)
+		if (!smrb_find_scheme(argv[a]))
+			return usage_error("unknown scheme '%s' (smrbench list shows them)", argv[a]);
+	if (!ran)
+		return usage_error("%s", "no scheme to test");
+	return failed ? EXIT_RUN_FAILED : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_text, stdout);
+		fputs(help_text, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("smrbench %s (%s)\n", PACKAGE_VERSION, SMRB_GIT_REVISION);
+		return EXIT_OK;
+	}
+	smr_debug_init();
+	char err[256];
+	if (!strcmp(cmd, "selftest"))
+		return cmd_selftest(argc - 1, argv + 1);
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "sysinfo"))
+		return usage_error("unknown command '%s'", cmd);
+	if (topology_init(err, sizeof err) < 0) {
+		fprintf(stderr, "smrbench: %s\n", err);
+		return EXIT_RUN_FAILED;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list();
+	char note[512];
+	counters_probe(note, sizeof note);
+	sysinfo_write(stdout);
+	return EXIT_OK;
+}

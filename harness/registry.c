@@ -1,0 +1,30 @@
+/* registry.c - every scheme compiled into this binary, and look-ups. */
+#include <string.h>
+
+#include "config.h"
+#include "harness/workload.h"
+
+extern const struct scheme_desc scheme_none, scheme_ebr, scheme_qsbr;
+
+const struct scheme_desc *const smrb_schemes[] = {
+	&scheme_none,
+	&scheme_ebr,
+	&scheme_qsbr,
+	NULL,
+};
+
+const struct scheme_desc *smrb_find_scheme(const char *name)
+{
+	for (int i = 0; smrb_schemes[i]; i++)
+		if (!strcmp(smrb_schemes[i]->name, name))
+			return smrb_schemes[i];
+	return NULL;
+}
+
+const struct workload_desc *smrb_find_workload(const struct scheme_desc *s, const char *name)
+{
+	for (int i = 0; s->workloads[i]; i++)
+		if (!strcmp(s->workloads[i]->name, name))
+			return s->workloads[i];
+	return NULL;
+}

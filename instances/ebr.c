@@ -1,0 +1,4 @@
+/* Epoch-based reclamation's instance of every workload. */
+#define SMR_SCHEME ebr
+#define SMR_SCHEME_SUMMARY "epoch-based: pin = load + locked exchange, three limbo bags per thread"
+#include "harness/instance.h"

@@ -1,0 +1,4 @@
+/* The leak floor's instance of every workload. */
+#define SMR_SCHEME none
+#define SMR_SCHEME_SUMMARY "no reclamation until the end: the floor every ratio is taken against"
+#include "harness/instance.h"

@@ -1,0 +1,4 @@
+/* Quiescent-state-based reclamation's instance of every workload. */
+#define SMR_SCHEME qsbr
+#define SMR_SCHEME_SUMMARY "quiescent-state-based: nothing on reads, an announcement every qsbr_k ops"
+#include "harness/instance.h"

@@ -1,0 +1,143 @@
+/*
+ * smr_common.h - pieces every scheme shares: object allocation and release
+ * (with the poisoning the stress tests rely on), per-thread counters, intrusive
+ * retire lists and the registration table.  Nothing here is on a read path.
+ */
+#ifndef SMR_COMMON_H
+#define SMR_COMMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Cache line size; per-thread records are aligned to it to avoid false sharing. */
+#define SMR_CACHE_LINE 64
+#define SMR_ALIGNED __attribute__((aligned(SMR_CACHE_LINE)))
+
+/* The byte that fills reclaimed memory when poisoning is on. */
+#define SMR_POISON_BYTE 0xDD
+
+/*
+ * Poisoning (tests): when on, reclaimed objects are overwritten with
+ * SMR_POISON_BYTE and kept in a quarantine until smr_quarantine_drain(), so a
+ * reader that touches one after reclamation reads poison instead of a reused
+ * block.  Set from the environment (SMRBENCH_POISON=1) by smr_debug_init().
+ */
+extern bool smr_poison_enabled;
+void smr_debug_init(void);
+
+/* Allocate an object of size bytes that starts with struct smr_node. */
+void *smr_node_alloc(size_t size);
+/* Give an object's memory back (poison and quarantine it when poisoning is on). */
+void smr_node_free(struct smr_node *n);
+/* Free everything held in quarantine; called when a domain is destroyed. */
+void smr_quarantine_drain(void);
+
+/* Run the object's destructor (drop) if it has one, then free its memory. */
+static inline void smr_node_reclaim(struct smr_node *n, smr_reclaim_fn dtor)
+{
+	if (dtor)
+		dtor(n);
+	smr_node_free(n);
+}
+
+/*
+ * Per-thread counters.  Only the owner writes them (a relaxed load and store,
+ * a plain mov on x86: no RMW); the harness may read them from another thread
+ * while the run goes on.
+ */
+struct smr_counters {
+	_Atomic uint64_t retired;
+	_Atomic uint64_t reclaimed;
+	_Atomic uint64_t peak;  /* peak of retired - reclaimed */
+};
+
+static inline void smr_counters_add_(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline void smr_count_retired(struct smr_counters *c)
+{
+	smr_counters_add_(&c->retired, 1);
+	uint64_t backlog = atomic_load_explicit(&c->retired, memory_order_relaxed) -
+			   atomic_load_explicit(&c->reclaimed, memory_order_relaxed);
+	if (backlog > atomic_load_explicit(&c->peak, memory_order_relaxed))
+		atomic_store_explicit(&c->peak, backlog, memory_order_relaxed);
+}
+
+static inline void smr_count_reclaimed(struct smr_counters *c, uint64_t n)
+{
+	smr_counters_add_(&c->reclaimed, n);
+}
+
+/* Add a thread's counters into a stats total. */
+void smr_counters_sum(const struct smr_counters *c, struct smr_stats *out);
+
+/* An intrusive singly linked list of retired objects (through smr_next). */
+struct smr_list {
+	struct smr_node *head;
+	uint64_t count;
+};
+
+static inline void smr_list_push(struct smr_list *l, struct smr_node *n)
+{
+	n->smr_next = l->head;
+	l->head = n;
+	l->count++;
+}
+
+/* Move every node of src onto dst. */
+void smr_list_splice(struct smr_list *dst, struct smr_list *src);
+/* Reclaim every node of l (running each one's destructor); returns how many. */
+uint64_t smr_list_reclaim(struct smr_list *l);
+
+/*
+ * Registration table: a fixed array of per-thread records, each starting with
+ * struct smr_slot.  A record is claimed by CAS on in_use and stays in the
+ * table after unregister, so its counters survive for the final stats.
+ */
+struct smr_slot {
+	_Atomic bool in_use;
+	bool ever_used;
+};
+
+/*
+ * Claim a free record in an array of n records of record_size bytes each,
+ * every record starting with struct smr_slot.  Returns the index or -1.
+ */
+int smr_slot_claim(void *records, size_t record_size, int n);
+void smr_slot_release(struct smr_slot *s);
+
+/* Allocate a zeroed, cache-line aligned array (records or a domain). */
+void *smr_aligned_calloc(size_t n, size_t size);
+
+/* Plain versions of protect and the link updates, for the schemes that need no more. */
+static inline void *smr_plain_protect(void *_Atomic *src)
+{
+	return atomic_load_explicit(src, memory_order_acquire);
+}
+
+static inline void smr_plain_store(void *_Atomic *dst, void *v)
+{
+	atomic_store_explicit(dst, v, memory_order_release);
+}
+
+static inline bool smr_plain_cas(void *_Atomic *dst, void *expect, void *v)
+{
+	return atomic_compare_exchange_strong_explicit(dst, &expect, v, memory_order_acq_rel,
+						       memory_order_acquire);
+}
+
+static inline void *smr_plain_exchange(void *_Atomic *dst, void *v)
+{
+	return atomic_exchange_explicit(dst, v, memory_order_acq_rel);
+}
+
+/* Read an integer scheme param from the config, by position. */
+#define SMR_PARAM(cfg, i) ((cfg)->param[(i)])
+
+#endif /* SMR_COMMON_H */
