@@ -45,6 +45,33 @@
  * the choice between running a destructor and freeing bare memory is made by
  * name at every call.  Both seeds of this project were bitten by confusing
  * the two.
+ *
+ * Optional, each behind a flag the scheme's header defines (smr_common.h's
+ * plain versions otherwise): SMR_OWN_PROTECT (<s>_protect), SMR_OWN_ALLOC
+ * (<s>_alloc, <s>_dealloc, <s>_reclaim_now), SMR_OWN_LINKS (<s>_store,
+ * <s>_cas, <s>_exchange, <s>_drop_link), SMR_OWN_QUIESCENT_INTERVAL
+ * (<s>_quiescent_interval), SMR_OWN_CHAIN (<s>_retire_chain).
+ *
+ * Ownership rules every workload follows, so that reference counting (RC)
+ * works behind the same calls:
+ *  - smr_alloc() returns an object nobody else can see; until it is linked
+ *    in, smr_dealloc() frees it at once.
+ *  - Every update of a shared link goes through smr_store/smr_cas/
+ *    smr_exchange.  A link holds a reference on its target: RC counts it,
+ *    others do nothing.  A successful cas or an exchange gives up the link's
+ *    reference on the value it replaced.
+ *  - Every load of a shared link that is then dereferenced goes through
+ *    smr_protect(t, slot, src).  The reference lasts until the slot is
+ *    protected again or smr_end().  The value returned is the raw link,
+ *    mark bits (SMR_MARK_MASK) included; the scheme protects the unmarked
+ *    address.
+ *  - smr_retire_*() is called once an object is unlinked, by a thread that
+ *    still holds it (protected, or just taken out by smr_exchange); after it
+ *    the thread may go on using the object until its protection ends.  An
+ *    object is freed once it is retired and nobody holds it.
+ *  - A destructor releases the links the object holds with smr_drop_link()
+ *    (RC: the target loses a count and may be freed in turn, recursively;
+ *    others: nothing), then whatever else the object owns.
  */
 #ifndef SMR_H
 #define SMR_H
@@ -75,6 +102,17 @@ struct smr_node {
 	uint64_t smr_retire_era;        /* era at retirement (HE, IBR) */
 	_Atomic int64_t smr_refs;       /* reference count (RC) */
 };
+
+/* Low pointer bits a workload may use as marks (Harris/Michael lists): never part of an address. */
+#define SMR_MARK_MASK ((uintptr_t)3)
+
+static inline void *smr_unmark(void *p)
+{
+	return (void *)((uintptr_t)p & ~SMR_MARK_MASK);
+}
+
+/* For smr_retire_chain: the next object of a chain retired as one (NULL at the end). */
+typedef struct smr_node *(*smr_chain_next_fn)(struct smr_node *n);
 
 /* Counters every scheme keeps; the harness reads them. */
 struct smr_stats {
@@ -168,10 +206,12 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
 #define smr_store SMR_CAT2(SMR_SCHEME, store)
 #define smr_cas SMR_CAT2(SMR_SCHEME, cas)
 #define smr_exchange SMR_CAT2(SMR_SCHEME, exchange)
+#define smr_drop_link SMR_CAT2(SMR_SCHEME, drop_link)
 #else
 #define smr_store(t, dst, v) ((void)(t), smr_plain_store(dst, v))
 #define smr_cas(t, dst, expect, v) ((void)(t), smr_plain_cas(dst, expect, v))
 #define smr_exchange(t, dst, v) ((void)(t), smr_plain_exchange(dst, v))
+#define smr_drop_link(link) ((void)(link))
 #endif
 
 #ifdef SMR_PLANT_EARLY_FREE
@@ -202,6 +242,24 @@ static inline void smr_retire_free(smr_thread *t, struct smr_node *n)
 {
 	smr_retire_(t, n, NULL);
 }
+
+/*
+ * Retire a chain of objects as one (a Bw-tree page's delta chain): head is
+ * its first object, next() walks it, dtor (run on head) frees the whole
+ * chain.  A scheme that protects addresses (HP) must check every object of
+ * the chain against its hazards, since a reader may hold one deep inside:
+ * it defines SMR_OWN_CHAIN.  For every other scheme the chain is one object.
+ */
+#ifdef SMR_OWN_CHAIN
+#define smr_retire_chain SMR_CAT2(SMR_SCHEME, retire_chain)
+#else
+static inline void smr_retire_chain(smr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
+				    smr_chain_next_fn next)
+{
+	(void)next;
+	smr_retire_drop(t, head, dtor);
+}
+#endif
 
 #endif /* SMR_SCHEME */
 #endif /* SMR_H */
