@@ -106,6 +106,9 @@ struct workload_desc {
 	bool (*verify)(void *state, char *msg, size_t msglen);
 	/* Live counters of the domain, for sampling during the run. */
 	void (*stats)(void *state, struct smr_stats *out);
+	/* The scheme's domain (smr_domain *) the structure uses: the harness's
+	 * stalled-thread mode registers a thread of its own with it. */
+	void *(*domain)(void *state);
 	/* Tear the structure down, destroy the domain (reclaiming everything), final stats. */
 	void (*destroy)(void *state, struct smr_stats *out);
 	/* Test builds only (smrbench-faults): property tests against a sequential

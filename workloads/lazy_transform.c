@@ -441,6 +441,11 @@ static void lt_stats(void *state, struct smr_stats *out)
 	smr_stats_read(st->dom, out);
 }
 
+static void *lt_domain(void *state)
+{
+	return ((struct lt_state *)state)->dom;
+}
+
 static void lt_destroy(void *state, struct smr_stats *out)
 {
 	struct lt_state *st = state;
@@ -470,5 +475,6 @@ static const struct workload_desc wl_lazy = {
 	.thread = lt_thread,
 	.verify = lt_verify,
 	.stats = lt_stats,
+	.domain = lt_domain,
 	.destroy = lt_destroy,
 };
