@@ -63,6 +63,13 @@ static int library_init(void)
 		return -1;
 	if (PAPI_thread_init(pthread_self) != PAPI_OK)
 		return -1;
+	/*
+	 * Count in kernel mode too: context switches, page faults and migrations
+	 * happen there, and the default user-only domain reads them as zero.
+	 * If the kernel refuses (perf_event_paranoid), user-only still counts
+	 * the hardware events.
+	 */
+	PAPI_set_domain(PAPI_DOM_ALL);
 	return 0;
 }
 
