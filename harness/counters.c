@@ -46,6 +46,7 @@ struct ctr_thread {
 	int eventset;
 	int index[CTR_N]; /* position in the event set, -1 if not in it */
 	int n;
+	bool started;
 };
 
 const char *counters_papi_version(void)
@@ -123,28 +124,46 @@ void counters_process_init(void)
 		memset(available, 0, sizeof available);
 }
 
-struct ctr_thread *counters_thread_start(void)
+/*
+ * PAPI's own bookkeeping (event-name tables, thread list) is shared between
+ * threads behind locks TSan cannot see, and the TSan build reports races in
+ * it when threads set up event sets at once.  Thread set-up and tear-down are
+ * outside the measured loop, so one mutex around them costs nothing that is
+ * measured and makes the calls provably ordered.
+ */
+static pthread_mutex_t papi_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct ctr_thread *counters_thread_prepare(void)
 {
+	bool any = false;
+	for (int i = 0; i < CTR_N; i++)
+		any |= available[i];
+	if (!any)
+		return NULL;
 	struct ctr_thread *c = calloc(1, sizeof *c);
 	c->eventset = PAPI_NULL;
 	for (int i = 0; i < CTR_N; i++)
 		c->index[i] = -1;
-	bool any = false;
-	for (int i = 0; i < CTR_N; i++)
-		any |= available[i];
-	if (!any || PAPI_register_thread() != PAPI_OK || PAPI_create_eventset(&c->eventset) != PAPI_OK) {
+	pthread_mutex_lock(&papi_lock);
+	if (PAPI_register_thread() != PAPI_OK || PAPI_create_eventset(&c->eventset) != PAPI_OK) {
+		pthread_mutex_unlock(&papi_lock);
 		free(c);
 		return NULL;
 	}
 	for (int i = 0; i < CTR_N; i++)
 		if (available[i] && PAPI_add_named_event(c->eventset, event_names[i]) == PAPI_OK)
 			c->index[i] = c->n++;
-	if (c->n == 0 || PAPI_start(c->eventset) != PAPI_OK) {
-		PAPI_destroy_eventset(&c->eventset);
-		free(c);
-		return NULL;
-	}
+	pthread_mutex_unlock(&papi_lock);
 	return c;
+}
+
+void counters_thread_start(struct ctr_thread *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&papi_lock);
+	c->started = c->n > 0 && PAPI_start(c->eventset) == PAPI_OK;
+	pthread_mutex_unlock(&papi_lock);
 }
 
 void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N])
@@ -154,13 +173,15 @@ void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N])
 	if (!c)
 		return;
 	long long v[CTR_N] = { 0 };
-	if (PAPI_stop(c->eventset, v) == PAPI_OK)
+	pthread_mutex_lock(&papi_lock);
+	if (c->started && PAPI_stop(c->eventset, v) == PAPI_OK)
 		for (int i = 0; i < CTR_N; i++)
 			if (c->index[i] >= 0)
 				out[i] = v[c->index[i]];
 	PAPI_cleanup_eventset(c->eventset);
 	PAPI_destroy_eventset(&c->eventset);
 	PAPI_unregister_thread();
+	pthread_mutex_unlock(&papi_lock);
 	free(c);
 }
 
@@ -179,9 +200,14 @@ int counters_probe(char *note, size_t notelen)
 
 void counters_process_init(void) {}
 
-struct ctr_thread *counters_thread_start(void)
+struct ctr_thread *counters_thread_prepare(void)
 {
 	return NULL;
+}
+
+void counters_thread_start(struct ctr_thread *c)
+{
+	(void)c;
 }
 
 void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N])

@@ -33,8 +33,10 @@ const char *counters_papi_version(void);
 /* In a cell's process, before its threads start. */
 void counters_process_init(void);
 struct ctr_thread;
-/* In a measured thread: start counting (NULL when nothing is available). */
-struct ctr_thread *counters_thread_start(void);
+/* In a measured thread, before the start barrier: set up its event set (NULL
+ * when nothing is available); then, after the barrier, start counting. */
+struct ctr_thread *counters_thread_prepare(void);
+void counters_thread_start(struct ctr_thread *c);
 /* Stop and read: out[i] = count, or -1 when counter i is unavailable. */
 void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N]);
 

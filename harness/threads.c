@@ -133,8 +133,9 @@ void wl_ready(struct wl_thread_ctx *c)
 {
 	struct harness_thread *h = c->harness;
 	h->ready_called = true;
+	h->ctr = counters_thread_prepare();
 	pthread_barrier_wait(&h->run->start);
-	h->ctr = counters_thread_start();
+	counters_thread_start(h->ctr);
 	h->start_ns = clock_now_ns();
 }
 
