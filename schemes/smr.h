@@ -55,7 +55,8 @@
  * Ownership rules every workload follows, so that reference counting (RC)
  * works behind the same calls:
  *  - smr_alloc() returns an object nobody else can see; until it is linked
- *    in, smr_dealloc() frees it at once.
+ *    in, smr_dealloc() frees it at once (reset its own links to NULL with
+ *    smr_store first, or RC keeps the counts they hold).
  *  - Every update of a shared link goes through smr_store/smr_cas/
  *    smr_exchange.  A link holds a reference on its target: RC counts it,
  *    others do nothing.  A successful cas or an exchange gives up the link's
@@ -66,10 +67,12 @@
  *    mark bits (SMR_MARK_MASK) included; the scheme protects the unmarked
  *    address.
  *  - smr_retire_*() is called once an object is unlinked, by a thread that
- *    still holds it (protected, or just taken out by smr_exchange); after it
- *    the thread may go on using the object until its protection ends.  An
- *    object is freed once it is retired and nobody holds it.
- *  - A destructor releases the links the object holds with smr_drop_link()
+ *    still holds it.  If the thread holds it protected, it may go on using it
+ *    until the protection ends.  If it took it out with smr_exchange (no
+ *    protection, no count under RC), retire is its last use: RC may free it
+ *    at once.  An object is freed once it is retired and nobody holds it.
+ *  - A destructor releases the links the object holds with
+ *    smr_drop_link(&obj->link) (the link's address)
  *    (RC: the target loses a count and may be freed in turn, recursively;
  *    others: nothing), then whatever else the object owns.
  */

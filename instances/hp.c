@@ -1,0 +1,4 @@
+/* Hazard pointers' instance of every workload. */
+#define SMR_SCHEME hp
+#define SMR_SCHEME_SUMMARY "hazard pointers (Michael): protect = locked exchange + re-load, scan every R retires"
+#include "harness/instance.h"

@@ -1,0 +1,208 @@
+/*
+ * hp_impl_slow.h - the slow paths of hazard pointers (registration, scan,
+ * teardown), written once for hp.c and hp_asym.c: the including file has
+ * included its scheme header (which defines HP_ and HP_ASYM) first.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if HP_ASYM
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+#if HP_ASYM
+static int HP_(membarrier_)(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+#endif
+
+static int HP_(cmp_ptr_)(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	return (x > y) - (x < y);
+}
+
+/* Is p in the sorted snapshot s[0..n)? */
+static bool HP_(in_snapshot_)(void *const *s, size_t n, const void *p)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)s[mid] < (uintptr_t)p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && s[lo] == p;
+}
+
+/* Does some hazard hold this retired entry (any object of it, for a chain)? */
+static bool HP_(held_)(void *const *s, size_t n, struct smr_node *x)
+{
+	if (n == 0)
+		return false;
+	smr_chain_next_fn next = (smr_chain_next_fn)(uintptr_t)x->smr_retire_era;
+	if (!next)
+		return HP_(in_snapshot_)(s, n, x);
+	for (struct smr_node *y = x; y; y = next(y))
+		if (HP_(in_snapshot_)(s, n, y))
+			return true;
+	return false;
+}
+
+struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, size_t errlen)
+{
+#if HP_ASYM
+	/*
+	 * Register for private expedited membarrier: without it the command
+	 * scan() issues fails, and there is no cheap fallback that keeps
+	 * protect() fence-free.  Refuse to start instead (DESIGN.md).
+	 */
+	int mask = HP_(membarrier_)(MEMBARRIER_CMD_QUERY);
+	if (mask < 0 || !(mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||
+	    HP_(membarrier_)(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) < 0) {
+		snprintf(err, errlen,
+			 "hp-asym needs membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (Linux >= 4.14): %s",
+			 mask < 0 ? strerror(errno) : "not supported by this kernel");
+		return NULL;
+	}
+#else
+	(void)err;
+	(void)errlen;
+#endif
+	struct HP_(domain) *d = smr_aligned_calloc(1, sizeof *d);
+	d->max_threads = cfg->max_threads;
+	d->k = cfg->hazard_slots > 0 ? cfg->hazard_slots : 1;
+	/* A row per thread, rounded up to whole cache lines: a reader's
+	 * exchange on its own slot never bounces another reader's line. */
+	size_t per_line = SMR_CACHE_LINE / sizeof(void *);
+	d->stride = ((size_t)d->k + per_line - 1) / per_line * per_line;
+	d->hazards = smr_aligned_calloc((size_t)d->max_threads * d->stride, sizeof(void *));
+	d->threads = smr_aligned_calloc((size_t)d->max_threads, sizeof *d->threads);
+	uint64_t h = (uint64_t)d->max_threads * (uint64_t)d->k;
+	uint64_t r = (uint64_t)SMR_PARAM(cfg, 0) + 2 * h; /* Hart et al.: R = 100 + 2H */
+	for (int i = 0; i < d->max_threads; i++) {
+		struct HP_(thread) *t = &d->threads[i];
+		t->d = d;
+		t->k = d->k;
+		t->hp = &d->hazards[(size_t)i * d->stride];
+		t->threshold = r;
+		t->snap = calloc(h, sizeof(void *));
+		if (!t->snap) {
+			fprintf(stderr, "smrbench: out of memory allocating hazard snapshots\n");
+			abort();
+		}
+	}
+	return d;
+}
+
+struct HP_(thread) *HP_(register)(struct HP_(domain) *d)
+{
+	int i = smr_slot_claim(d->threads, sizeof *d->threads, d->max_threads);
+	return i < 0 ? NULL : &d->threads[i];
+}
+
+void HP_(unregister)(struct HP_(thread) *t)
+{
+	HP_(end)(t);
+	/* What a scan cannot free yet stays with the record: the next thread
+	 * that claims it, or domain destroy, frees it. */
+	if (t->retired.head)
+		HP_(scan)(t);
+	smr_slot_release(&t->slot);
+}
+
+void HP_(scan)(struct HP_(thread) *t)
+{
+	struct HP_(domain) *d = t->d;
+	t->scanning = true;
+#if HP_ASYM
+	/*
+	 * Every thread of ours that is running gets a full barrier now: the
+	 * hazards readers published with plain stores are visible below, and a
+	 * reader that had not published yet will see our unlinks when it
+	 * re-reads its source.
+	 */
+	if (HP_(membarrier_)(MEMBARRIER_CMD_PRIVATE_EXPEDITED) < 0) {
+		fprintf(stderr, "smrbench: hp-asym: membarrier failed: %s\n", strerror(errno));
+		abort();
+	}
+#elif defined(__SANITIZE_THREAD__)
+	/* TSan does not model standalone fences: a seq_cst RMW is the same full barrier on x86. */
+	static _Atomic int tsan_fence_;
+	atomic_fetch_add_explicit(&tsan_fence_, 1, memory_order_seq_cst);
+#else
+	/*
+	 * Store->load order between the unlinks this thread made before retiring
+	 * (RMWs that are only acq_rel in C11) and the slot reads below; pairs
+	 * with protect's seq_cst exchange and seq_cst re-load.  One per scan.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
+	size_t n = 0;
+	for (int i = 0; i < d->max_threads; i++)
+		for (int j = 0; j < d->k; j++) {
+			/* acquire: pairs with end()'s release, so a reader's last reads of
+			 * an object happen before we free it. */
+			void *p = atomic_load_explicit(&d->hazards[(size_t)i * d->stride + (size_t)j],
+						       memory_order_acquire);
+			if (p)
+				t->snap[n++] = p;
+		}
+	if (n > 1)
+		qsort(t->snap, n, sizeof *t->snap, HP_(cmp_ptr_));
+	/* Detach the list: a destructor may retire onto it while we walk. */
+	struct smr_node *x = t->retired.head;
+	t->retired.head = NULL;
+	t->retired.count = 0;
+	while (x) {
+		struct smr_node *next = x->smr_next;
+		if (HP_(held_)(t->snap, n, x)) {
+			smr_list_push(&t->retired, x);
+		} else {
+			smr_node_reclaim(x, x->smr_dtor);
+			smr_count_reclaimed(&t->cnt, 1);
+		}
+		x = next;
+	}
+	t->scanning = false;
+}
+
+void HP_(stats)(struct HP_(domain) *d, struct smr_stats *out)
+{
+	*out = (struct smr_stats){0};
+	for (int i = 0; i < d->max_threads; i++)
+		smr_counters_sum(&d->threads[i].cnt, out);
+}
+
+void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out)
+{
+	/* No thread is registered any more: no hazard is set, everything goes.
+	 * Repeat in case a destructor retired something. */
+	bool again = true;
+	while (again) {
+		again = false;
+		for (int i = 0; i < d->max_threads; i++) {
+			struct HP_(thread) *t = &d->threads[i];
+			if (t->retired.head) {
+				struct smr_list l = t->retired;
+				t->retired = (struct smr_list){0};
+				t->scanning = true;
+				smr_count_reclaimed(&t->cnt, smr_list_reclaim(&l));
+				t->scanning = false;
+				again = true;
+			}
+		}
+	}
+	HP_(stats)(d, out);
+	smr_quarantine_drain();
+	for (int i = 0; i < d->max_threads; i++)
+		free(d->threads[i].snap);
+	free(d->hazards);
+	free(d->threads);
+	free(d);
+}
