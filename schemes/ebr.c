@@ -2,18 +2,28 @@
 #include "smr.h"
 #include "ebr.h"
 
-struct ebr_domain *ebr_domain_create(const struct smr_config *cfg, char *err, size_t errlen)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+void ebr_domain_init(struct ebr_domain *d, const struct smr_config *cfg, unsigned batch, bool asym)
 {
-	(void)err; (void)errlen;
-	struct ebr_domain *d = smr_aligned_calloc(1, sizeof *d);
 	/* Start at 3 so that "bag_epoch + 2 <= epoch" never sees a bag of epoch 0 as old. */
 	atomic_init(&d->epoch, 3);
+	d->asym = asym;
 	d->max_threads = cfg->max_threads;
 	d->threads = smr_aligned_calloc((size_t)cfg->max_threads, sizeof *d->threads);
 	for (int i = 0; i < d->max_threads; i++) {
 		d->threads[i].d = d;
-		d->threads[i].batch = (unsigned)SMR_PARAM(cfg, 0);
+		d->threads[i].batch = batch;
 	}
+}
+
+struct ebr_domain *ebr_domain_create(const struct smr_config *cfg, char *err, size_t errlen)
+{
+	(void)err; (void)errlen;
+	struct ebr_domain *d = smr_aligned_calloc(1, sizeof *d);
+	ebr_domain_init(d, cfg, (unsigned)SMR_PARAM(cfg, 0), false);
 	return d;
 }
 
@@ -46,6 +56,16 @@ void ebr_bag_flush(struct ebr_thread *t, unsigned i)
 static void try_advance(struct ebr_domain *d)
 {
 	uint64_t e = atomic_load_explicit(&d->epoch, memory_order_seq_cst);
+	/*
+	 * ebr-asym: its readers publish with a plain store and no fence.  A
+	 * membarrier runs a full barrier on every CPU running one of our threads,
+	 * so each reader's announcement is either visible to the scan below or
+	 * its later loads come after our unlinks: the store->load order that
+	 * ebr_begin's locked exchange gives, paid here instead of per read.
+	 * Should it ever fail, do not advance: nothing is freed, which is safe.
+	 */
+	if (d->asym && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		return;
 	for (int i = 0; i < d->max_threads; i++) {
 		/* acquire: pairs with ebr_end's release, so the reads a thread did
 		 * while pinned happen before anything we free after advancing. */
@@ -74,7 +94,7 @@ void ebr_stats(struct ebr_domain *d, struct smr_stats *out)
 		smr_counters_sum(&d->threads[i].cnt, out);
 }
 
-void ebr_domain_destroy(struct ebr_domain *d, struct smr_stats *out)
+void ebr_domain_fini(struct ebr_domain *d, struct smr_stats *out)
 {
 	/* No thread is registered any more: every bag is safe to free. */
 	for (int i = 0; i < d->max_threads; i++)
@@ -83,5 +103,10 @@ void ebr_domain_destroy(struct ebr_domain *d, struct smr_stats *out)
 	ebr_stats(d, out);
 	smr_quarantine_drain();
 	free(d->threads);
+}
+
+void ebr_domain_destroy(struct ebr_domain *d, struct smr_stats *out)
+{
+	ebr_domain_fini(d, out);
 	free(d);
 }

@@ -36,6 +36,9 @@ struct ebr_domain {
 	char pad_[SMR_CACHE_LINE - sizeof(uint64_t)];
 	int max_threads;
 	struct ebr_thread *threads;
+	/* ebr-asym (ebr_asym.h): readers publish without a fence, so the scan
+	 * of the announcements starts with membarrier(2).  Slow path only. */
+	bool asym;
 };
 
 #define SMR_PARAMS_ebr \
@@ -43,6 +46,10 @@ struct ebr_domain {
 
 struct ebr_domain *ebr_domain_create(const struct smr_config *cfg, char *err, size_t errlen);
 void ebr_domain_destroy(struct ebr_domain *d, struct smr_stats *out);
+/* For the variants that embed an ebr_domain (ebr-asym, nebr): set up a zeroed
+ * domain with this retire batch, and tear it down without freeing d itself. */
+void ebr_domain_init(struct ebr_domain *d, const struct smr_config *cfg, unsigned batch, bool asym);
+void ebr_domain_fini(struct ebr_domain *d, struct smr_stats *out);
 struct ebr_thread *ebr_register(struct ebr_domain *d);
 void ebr_unregister(struct ebr_thread *t);
 void ebr_stats(struct ebr_domain *d, struct smr_stats *out);

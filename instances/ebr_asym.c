@@ -1,0 +1,5 @@
+/* EBR with asymmetric fences (membarrier)'s instance of every workload. */
+#define SMR_SCHEME ebr_asym
+#define SMR_SCHEME_NAME "ebr-asym"
+#define SMR_SCHEME_SUMMARY "EBR, pin = plain store + compiler barrier; the reclaimer issues membarrier(2) before each scan"
+#include "harness/instance.h"

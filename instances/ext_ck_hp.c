@@ -1,0 +1,5 @@
+/* Concurrency Kit ck_hp's instance of every workload (reference back end). */
+#define SMR_SCHEME ext_ck_hp
+#define SMR_SCHEME_NAME "ck-hp"
+#define SMR_SCHEME_SUMMARY "Concurrency Kit ck_hp: protect = ck_hp_set_fence (xchg) + validate, ck_hp_free/reclaim"
+#include "harness/instance.h"

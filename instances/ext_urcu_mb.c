@@ -1,0 +1,5 @@
+/* liburcu mb flavour's instance of every workload (reference back end). */
+#define SMR_SCHEME ext_urcu_mb
+#define SMR_SCHEME_NAME "urcu-mb"
+#define SMR_SCHEME_SUMMARY "liburcu 0.13 mb flavour: read lock/unlock with mfence, call_rcu"
+#include "harness/instance.h"

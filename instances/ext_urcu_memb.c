@@ -1,0 +1,5 @@
+/* liburcu memb flavour's instance of every workload (reference back end). */
+#define SMR_SCHEME ext_urcu_memb
+#define SMR_SCHEME_NAME "urcu-memb"
+#define SMR_SCHEME_SUMMARY "liburcu 0.13 memb flavour: read lock = TLS counter + compiler barrier (membarrier on writers), call_rcu"
+#include "harness/instance.h"

@@ -1,0 +1,5 @@
+/* liburcu QSBR flavour's instance of every workload (reference back end). */
+#define SMR_SCHEME ext_urcu_qsbr
+#define SMR_SCHEME_NAME "urcu-qsbr"
+#define SMR_SCHEME_SUMMARY "liburcu 0.13 QSBR flavour: nothing on reads, rcu_quiescent_state() per batch, call_rcu"
+#include "harness/instance.h"

@@ -1,0 +1,4 @@
+/* Hart's batched EBR (NEBR)'s instance of every workload. */
+#define SMR_SCHEME nebr
+#define SMR_SCHEME_SUMMARY "batched EBR (Hart's NEBR): one pin per ops_per_cs operations, unpinned at quiescent()"
+#include "harness/instance.h"

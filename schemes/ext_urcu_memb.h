@@ -1,0 +1,26 @@
+/*
+ * ext_urcu_memb.h - liburcu's memb flavour: read lock/unlock with compiler barriers, membarrier(2) in synchronize_rcu.
+ * The template and its notes: ext_urcu.h.
+ */
+#ifndef SMR_EXT_URCU_MEMB_H
+#define SMR_EXT_URCU_MEMB_H
+
+#include "ext_tsan.h"
+/*
+ * The inline read side, except under ThreadSanitizer: there the library's
+ * out-of-line calls keep liburcu's own benign races (volatile accesses to its
+ * futex word) out of the instrumented code.
+ */
+#if !defined(_LGPL_SOURCE) && !defined(EXT_TSAN)
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-memb.h>
+
+#define EXT_URCU ext_urcu_memb
+#define EXT_URCU_LIB urcu_memb
+#define EXT_URCU_QSBR 0
+#include "ext_urcu.h"
+
+#define SMR_PARAMS_ext_urcu_memb /* none: liburcu's own batching (see README-fairness.md) */
+
+#endif
