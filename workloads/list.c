@@ -1,0 +1,532 @@
+/*
+ * list.c - Michael's lock-free ordered list (SPAA 2002; Harris's list with
+ * hazard-pointer-safe traversal), the list of Hart et al.: keys uniform in
+ * [0, 2*elements), prefilled with the even keys; a fraction `update` of the
+ * operations are inserts or deletes (coin flip), the rest searches.
+ *
+ * A node is deleted in two steps: mark its next link (bit 0, within
+ * SMR_MARK_MASK), then unlink it from its predecessor with a CAS; whoever
+ * unlinks it retires it (the deleter, or a traversal that finds it marked).
+ *
+ * Reclamation: the traversal holds three nodes, prev, cur and next, each in
+ * its own slot; the slot numbers rotate as it walks, so advancing re-protects
+ * only the slot of the node left behind.  After protecting next it re-reads
+ * prev's link: if that no longer names cur (unmarked), cur may have been
+ * unlinked and next may be reclaimed without our having been seen, so it
+ * restarts from the head (Michael's validation).  Searches allocate nothing
+ * and call nothing per node; the per-node cost is protect, a canary compare,
+ * the key, and the re-read of prev's link (already in cache).
+ *
+ * Checks: every node carries a canary, checked when reached.  verify walks the
+ * list: keys strictly increasing and in range, no marked node reachable, and
+ * size == prefill + successful inserts - successful deletes.
+ *
+ * Included by harness/instance.h once per scheme.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/workload.h"
+#include "workloads/common.h"
+
+#define LS_CANARY 0x1157ca1eu
+#define LS_MARK ((uintptr_t)1)
+
+/*
+ * 56 bytes: with the 40-byte smr_node header, a 32-bit canary and a 32-bit
+ * key (keys < 2 * 1e8) keep each node in a 64-byte malloc chunk.  A 64-byte
+ * node takes an 80-byte chunk: the 1000-element list then spans 80 KB instead
+ * of 64 KB, and traversals measured up to ~1.5x slower per node here.
+ */
+struct ls_node {
+	struct smr_node node;
+	uint32_t canary;     /* LS_CANARY while live; not in the first word (kept by the quarantine) */
+	uint32_t key;
+	void *_Atomic next;  /* bit 0 set: this node is deleted */
+};
+_Static_assert(sizeof(struct ls_node) == 56, "list node: one 64-byte malloc chunk");
+
+/* One thread's successful updates; written once, when its loop ends. */
+struct ls_rec {
+	uint64_t inserted, deleted;
+} SMR_ALIGNED;
+
+struct ls_state {
+	void *_Atomic head;  /* the first link (never marked) */
+	char pad_[SMR_CACHE_LINE - sizeof(void *)];
+	smr_domain *dom;
+	uint64_t elements;   /* prefill; keys in [0, 2 * elements) */
+	uint32_t update_thresh; /* an op is an update if 32 random bits fall below it */
+	bool update_all;
+	int nrecs;
+	struct ls_rec *rec;
+};
+
+static inline bool ls_marked(void *p)
+{
+	return (uintptr_t)p & LS_MARK;
+}
+
+static void ls_dtor(struct smr_node *n)
+{
+	smr_drop_link(&((struct ls_node *)n)->next);
+}
+
+/* Where a search for key ended: cur is the first node with key >= key (or NULL). */
+struct ls_pos {
+	void *_Atomic *prev; /* the link that names cur: the head or prev->next */
+	struct ls_node *cur; /* held in slot sc */
+	void *next;          /* cur's next link, unmarked, held in another slot */
+};
+
+/*
+ * Michael's find: 1 if key is in the list, 0 if not, -1 on a corrupt node
+ * (reported).  Unlinks and retires the marked nodes it passes.  Called inside
+ * begin/end; leaves prev's node, cur and next protected.
+ */
+static inline __attribute__((always_inline)) int
+ls_find(struct ls_state *st, smr_thread *t, uint64_t key, struct ls_pos *pos,
+	struct wl_thread_ctx *ctx)
+{
+	void *_Atomic *prev;
+	struct ls_node *cur;
+	void *next;
+	int sp, sc, sn, found;
+try_again:
+	sp = 2, sc = 0, sn = 1;
+	prev = &st->head;
+	cur = smr_protect(t, sc, prev);
+	for (;;) {
+		if (!cur) {
+			next = NULL;
+			found = 0;
+			break;
+		}
+		WL_FAULT_POINT();
+		if (wl_unlikely(cur->canary != LS_CANARY)) {
+			wl_error(ctx, "list: node canary is %#x: read after reclaim", cur->canary);
+			return -1;
+		}
+		next = smr_protect(t, sn, &cur->next);
+		uint64_t ckey = cur->key;
+		/*
+		 * prev must still name cur, unmarked: then cur was in the list when
+		 * next was protected, so next was too (Michael's HP validation).
+		 * acquire (a plain mov on x86): the check stays after the protect.
+		 */
+		if (wl_unlikely(atomic_load_explicit(prev, memory_order_acquire) != cur))
+			goto try_again;
+		if (wl_likely(!ls_marked(next))) {
+			if (ckey >= key) {
+				found = ckey == key;
+				break;
+			}
+			prev = &cur->next;
+			/* cur becomes prev, next becomes cur; prev's old slot is free for the next next. */
+			int s = sp;
+			sp = sc;
+			sc = sn;
+			sn = s;
+		} else {
+			/* cur is deleted: unlink it.  next (unmarked) is held; cur stays held until
+			 * its slot is reused, after retire. */
+			next = smr_unmark(next);
+			if (!smr_cas(t, prev, cur, next))
+				goto try_again;
+			smr_retire_drop(t, &cur->node, ls_dtor);
+			int s = sc;
+			sc = sn;
+			sn = s;
+		}
+		cur = smr_unmark(next);
+	}
+	pos->prev = prev;
+	pos->cur = cur;
+	pos->next = next;
+	return found;
+}
+
+static inline int ls_search(struct ls_state *st, smr_thread *t, uint64_t key, struct wl_thread_ctx *ctx)
+{
+	struct ls_pos pos;
+	smr_begin(t);
+	int r = ls_find(st, t, key, &pos, ctx);
+	smr_end(t);
+	return r;
+}
+
+/* 1: inserted; 0: the key was there; -1: a corrupt node (reported). */
+static inline int ls_insert(struct ls_state *st, smr_thread *t, uint64_t key, struct wl_thread_ctx *ctx)
+{
+	struct ls_pos pos;
+	struct ls_node *n = NULL;
+	int r;
+	smr_begin(t);
+	for (;;) {
+		r = ls_find(st, t, key, &pos, ctx);
+		if (r != 0) {
+			if (n) {
+				/* Never linked in: drop its link's count (RC), free it at once. */
+				smr_store(t, &n->next, NULL);
+				smr_dealloc(t, &n->node);
+			}
+			r = r > 0 ? 0 : -1;
+			break;
+		}
+		if (!n) {
+			n = smr_alloc(t, sizeof *n);
+			n->canary = LS_CANARY;
+			n->key = (uint32_t)key;
+			wl_link_init(&n->next);
+		}
+		/* cur is held (slot of find), so its count may be taken (RC). */
+		smr_store(t, &n->next, pos.cur);
+		/* The CAS publishes n's fields (release) to traversals that reach it (acquire). */
+		if (smr_cas(t, pos.prev, pos.cur, n)) {
+			r = 1;
+			break;
+		}
+	}
+	smr_end(t);
+	return r;
+}
+
+/* 1: deleted; 0: the key was not there; -1: a corrupt node (reported). */
+static inline int ls_delete(struct ls_state *st, smr_thread *t, uint64_t key, struct wl_thread_ctx *ctx)
+{
+	struct ls_pos pos;
+	int r;
+	smr_begin(t);
+	for (;;) {
+		r = ls_find(st, t, key, &pos, ctx);
+		if (r <= 0)
+			break;
+		/* Logical deletion: mark cur's next.  Fails if next changed or cur was marked. */
+		if (!smr_cas(t, &pos.cur->next, pos.next, (void *)((uintptr_t)pos.next | LS_MARK)))
+			continue;
+		/* Physical deletion; if it fails, a find unlinks (and retires) cur for us. */
+		if (smr_cas(t, pos.prev, pos.cur, pos.next))
+			smr_retire_drop(t, &pos.cur->node, ls_dtor);
+		else if (ls_find(st, t, key, &pos, ctx) < 0)
+			r = -1;
+		break;
+	}
+	smr_end(t);
+	return r;
+}
+
+static void ls_thread(void *state, struct wl_thread_ctx *ctx)
+{
+	struct ls_state *st = state;
+	smr_thread *t = smr_register(st->dom);
+	if (!t) {
+		wl_error(ctx, "list: could not register with the scheme");
+		wl_ready(ctx);
+		wl_done(ctx);
+		return;
+	}
+	struct ls_rec loc = { 0, 0 };
+	const uint64_t range = 2 * st->elements;
+	const uint32_t thresh = st->update_thresh;
+	const bool all = st->update_all;
+	uint64_t ops = 0;
+	struct wl_rng rng;
+	wl_rng_seed(&rng, (uint64_t)ctx->id, 0x6c697374);
+	const long batch = smr_quiescent_interval(t);
+	wl_ready(ctx);
+	while (!wl_should_stop(ctx) && wl_likely(!ctx->errors)) {
+		for (long i = 0; i < batch; i++) {
+			uint64_t r = wl_rng_next(&rng);
+			uint64_t key = wl_range32((uint32_t)(r >> 32), range);
+			uint32_t lo = (uint32_t)r;
+			int res;
+			if (all || lo < thresh) {
+				/* Bit 0 is independent of the threshold test on the whole word. */
+				if (lo & 1) {
+					res = ls_insert(st, t, key, ctx);
+					loc.inserted += res > 0;
+				} else {
+					res = ls_delete(st, t, key, ctx);
+					loc.deleted += res > 0;
+				}
+			} else {
+				res = ls_search(st, t, key, ctx);
+			}
+			if (wl_unlikely(res < 0))
+				break;
+		}
+		smr_quiescent(t);
+		ops += (uint64_t)batch;
+	}
+	ctx->ops = ops;
+	wl_done(ctx);
+	st->rec[ctx->id] = loc;
+	smr_unregister(t);
+}
+
+/* ---- params, set-up, verify, teardown ---- */
+
+static const struct wl_param_spec ls_params[] = {
+	{ "elements", WL_INT, "1000", "prefill: the even keys of [0, 2*elements); keys drawn from that range",
+	  1, 1e8, NULL },
+	{ "update", WL_REAL, "0.2", "fraction of operations that insert or delete (coin flip); the rest search",
+	  0, 1, NULL },
+	{ NULL, 0, NULL, NULL, 0, 0, NULL },
+};
+
+static void *ls_create(struct cell *c, char *err, size_t errlen)
+{
+	struct ls_state *st = smr_aligned_calloc(1, sizeof *st);
+	st->elements = (uint64_t)cell_param_long(c, "elements");
+	double u = cell_param_real(c, "update");
+	st->update_all = u >= 1.0;
+	st->update_thresh = st->update_all ? UINT32_MAX : (uint32_t)(u * 4294967296.0);
+	st->nrecs = c->threads + 1;
+	st->rec = smr_aligned_calloc((size_t)st->nrecs, sizeof *st->rec);
+	c->smr.hazard_slots = 3;
+	st->dom = smr_domain_create(&c->smr, err, errlen);
+	if (!st->dom) {
+		free(st->rec);
+		free(st);
+		return NULL;
+	}
+	/* Ascending, appended at the end: the nodes lie in memory in list order. */
+	smr_thread *t = smr_register(st->dom);
+	smr_begin(t);
+	void *_Atomic *link = &st->head;
+	for (uint64_t k = 0; k < st->elements; k++) {
+		struct ls_node *n = smr_alloc(t, sizeof *n);
+		n->canary = LS_CANARY;
+		n->key = (uint32_t)(2 * k);
+		wl_link_init(&n->next);
+		smr_store(t, link, n);
+		link = &n->next;
+	}
+	smr_end(t);
+	smr_quiescent(t);
+	smr_unregister(t);
+	return st;
+}
+
+static bool ls_verify(void *state, char *msg, size_t msglen)
+{
+	struct ls_state *st = state;
+	uint64_t ins = 0, del = 0;
+	for (int i = 0; i < st->nrecs; i++) {
+		ins += st->rec[i].inserted;
+		del += st->rec[i].deleted;
+	}
+	uint64_t want = st->elements + ins - del, size = 0, range = 2 * st->elements;
+	void *link = atomic_load_explicit(&st->head, memory_order_acquire);
+	uint64_t prev_key = 0;
+	while (link) {
+		if (ls_marked(link)) {
+			snprintf(msg, msglen, "list: a marked (deleted) node is reachable (after node %llu)",
+				 (unsigned long long)size);
+			return false;
+		}
+		struct ls_node *n = link;
+		if (n->canary != LS_CANARY) {
+			snprintf(msg, msglen, "list: node %llu has a bad canary", (unsigned long long)size);
+			return false;
+		}
+		if (n->key >= range || (size && n->key <= prev_key)) {
+			snprintf(msg, msglen, "list: key %llu at node %llu is out of order or range",
+				 (unsigned long long)n->key, (unsigned long long)size);
+			return false;
+		}
+		prev_key = n->key;
+		if (++size > range) {
+			snprintf(msg, msglen, "list: more nodes than keys (a cycle?)");
+			return false;
+		}
+		link = atomic_load_explicit(&n->next, memory_order_acquire);
+	}
+	if (size != want) {
+		snprintf(msg, msglen, "list: %llu nodes, expected %llu (prefill %llu + %llu inserted - %llu deleted)",
+			 (unsigned long long)size, (unsigned long long)want,
+			 (unsigned long long)st->elements, (unsigned long long)ins, (unsigned long long)del);
+		return false;
+	}
+	return true;
+}
+
+static void ls_stats(void *state, struct smr_stats *out)
+{
+	smr_stats_read(((struct ls_state *)state)->dom, out);
+}
+
+static void *ls_domain(void *state)
+{
+	return ((struct ls_state *)state)->dom;
+}
+
+static void ls_destroy(void *state, struct smr_stats *out)
+{
+	struct ls_state *st = state;
+	/* Take each node out of its link, then retire it: every node still reachable
+	 * (marked ones too, if a run was cut short) is retired once. */
+	smr_thread *t = smr_register(st->dom);
+	smr_begin(t);
+	struct ls_node *n = smr_unmark(smr_exchange(t, &st->head, NULL));
+	while (n) {
+		struct ls_node *next = smr_unmark(smr_exchange(t, &n->next, NULL));
+		smr_retire_drop(t, &n->node, ls_dtor);
+		n = next;
+	}
+	smr_end(t);
+	smr_unregister(t);
+	smr_domain_destroy(st->dom, out);
+	free(st->rec);
+	free(st);
+}
+
+#ifdef SMRB_FAULTS
+/*
+ * Property tests: random insert/delete/search sequences on one thread against
+ * a bitmap set; verify on the result, verify on planted faults, teardown counts.
+ */
+static int ls_selftest(void)
+{
+	enum { SEQS = 4, OPS = 4000, ELEMENTS = 16, RANGE = 2 * ELEMENTS };
+	static const char *const names[] = { "elements", "update" };
+	static const char *const values[] = { "16", "0.8" };
+	int failed = 0;
+	bool model_ok = true, verify_ok = true, caught_size = true, caught_order = true,
+	     teardown_ok = true;
+	char why_model[200] = "", why_verify[200] = "", why_td[200] = "", msg[200];
+	for (int s = 0; s < SEQS; s++) {
+		struct cell c;
+		char err[160];
+		wl_st_cell(&c, "list", 2, names, values);
+		struct ls_state *st = ls_create(&c, err, sizeof err);
+		if (!st) {
+			failed += wl_tap(false, "list model: set-up failed: %s", err);
+			return failed;
+		}
+		bool model[RANGE];
+		for (int k = 0; k < RANGE; k++)
+			model[k] = k % 2 == 0;
+		struct wl_thread_ctx ctx;
+		wl_st_ctx(&ctx);
+		smr_thread *t = smr_register(st->dom);
+		struct ls_rec *rec = &st->rec[0];
+		struct wl_rng rng;
+		wl_rng_seed(&rng, (uint64_t)s, 0x6c73);
+		for (int i = 0; i < OPS && model_ok; i++) {
+			uint64_t r = wl_rng_next(&rng);
+			uint64_t key = wl_range32((uint32_t)(r >> 32), RANGE);
+			uint64_t what = wl_range32((uint32_t)r, 10);
+			int got, want;
+			const char *op;
+			if (what < 4) {
+				op = "insert";
+				got = ls_insert(st, t, key, &ctx);
+				want = !model[key];
+				model[key] = true;
+				rec->inserted += got > 0;
+			} else if (what < 8) {
+				op = "delete";
+				got = ls_delete(st, t, key, &ctx);
+				want = model[key];
+				model[key] = false;
+				rec->deleted += got > 0;
+			} else {
+				op = "search";
+				got = ls_search(st, t, key, &ctx);
+				want = model[key];
+			}
+			if (got != want) {
+				model_ok = false;
+				WL_ST_NOTE(why_model, "seq %d op %d: %s(%llu) gave %d, model %d", s, i, op,
+					 (unsigned long long)key, got, want);
+			}
+			if (i % 50 == 49)
+				smr_quiescent(t);
+		}
+		/* The list must hold exactly the model's keys, in order. */
+		struct ls_node *n = atomic_load(&st->head);
+		for (int k = 0; k < RANGE && model_ok; k++) {
+			if (!model[k])
+				continue;
+			if (!n || n->key != (uint64_t)k) {
+				model_ok = false;
+				WL_ST_NOTE(why_model, "seq %d: list lacks key %d", s, k);
+			} else {
+				n = smr_unmark(atomic_load(&n->next));
+			}
+		}
+		if (n && model_ok) {
+			model_ok = false;
+			WL_ST_NOTE(why_model, "seq %d: list holds keys the model lacks", s);
+		}
+		if (!ls_verify(st, msg, sizeof msg)) {
+			verify_ok = false;
+			WL_ST_NOTE(why_verify, "seq %d: %s", s, msg);
+		}
+		if (s == 0) {
+			/* A delete that nobody records: verify must see the size. */
+			if (ls_insert(st, t, 1, &ctx) > 0)
+				rec->inserted++;
+			if (ls_delete(st, t, 1, &ctx) <= 0 || ls_verify(st, msg, sizeof msg))
+				caught_size = false;
+			rec->deleted++;
+			caught_size = caught_size && ls_verify(st, msg, sizeof msg);
+			/* Two keys swapped: verify must see the order. */
+			for (uint64_t k = 3; k <= 5; k += 2)
+				if (ls_insert(st, t, k, &ctx) > 0)
+					rec->inserted++;
+			struct ls_node *a = atomic_load(&st->head);
+			struct ls_node *b = a ? smr_unmark(atomic_load(&a->next)) : NULL;
+			if (!b) {
+				caught_order = false;
+			} else {
+				uint32_t x = a->key;
+				a->key = b->key;
+				b->key = x;
+				caught_order = !ls_verify(st, msg, sizeof msg);
+				b->key = a->key;
+				a->key = x;
+				caught_order = caught_order && ls_verify(st, msg, sizeof msg);
+			}
+		}
+		smr_unregister(t);
+		/* Every node ever linked is retired exactly once: by a delete or by teardown. */
+		uint64_t nodes = st->elements + rec->inserted;
+		struct smr_stats stats;
+		ls_destroy(st, &stats);
+		if (stats.retired != nodes || stats.reclaimed != stats.retired || ctx.errors) {
+			teardown_ok = false;
+			WL_ST_NOTE(why_td, "seq %d: %llu nodes, %llu retired, %llu reclaimed, %llu errors",
+				 s, (unsigned long long)nodes, (unsigned long long)stats.retired,
+				 (unsigned long long)stats.reclaimed, (unsigned long long)ctx.errors);
+		}
+	}
+	failed += wl_tap(model_ok, "list model: %d random sequences of %d insert/delete/search match a sorted set%s%s",
+			 SEQS, OPS, model_ok ? "" : ": ", model_ok ? "" : why_model);
+	failed += wl_tap(verify_ok, "list verify accepts the intact list%s%s", verify_ok ? "" : ": ",
+			 verify_ok ? "" : why_verify);
+	failed += wl_tap(caught_size, "list verify catches an unrecorded delete");
+	failed += wl_tap(caught_order, "list verify catches two keys out of order");
+	failed += wl_tap(teardown_ok, "list teardown retires every node once and reclaims it%s%s",
+			 teardown_ok ? "" : ": ", teardown_ok ? "" : why_td);
+	return failed;
+}
+#define LS_SELFTEST ls_selftest
+#else
+#define LS_SELFTEST NULL
+#endif
+
+static const struct workload_desc wl_list = {
+	.name = "list",
+	.summary = "Michael's lock-free ordered list (Hart et al.): searches, inserts and deletes",
+	.params = ls_params,
+	.create = ls_create,
+	.thread = ls_thread,
+	.verify = ls_verify,
+	.stats = ls_stats,
+	.domain = ls_domain,
+	.destroy = ls_destroy,
+	.selftest = LS_SELFTEST,
+};
