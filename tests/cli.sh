@@ -1,0 +1,121 @@
+#!/bin/sh
+# tests/cli.sh - the command line contract of DESIGN.md: exit 2 with exactly
+# one line on stderr naming the bad value for every usage error, results
+# folders never overwritten, and the CSV + machine.json a good run writes.
+. "${srcdir:-.}/tests/lib.sh"
+
+PY=${PYTHON:-python3}
+
+# usage_error NAME BAD-VALUE ARGS...: exit 2, one stderr line naming BAD-VALUE.
+usage_error() {
+	name=$1 bad=$2
+	shift 2
+	out=$TMPD/usage.out err=$TMPD/usage.err
+	"$SMRBENCH" "$@" >"$out" 2>"$err"
+	rc=$?
+	lines=$(wc -l <"$err")
+	if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$bad" "$err"; then
+		ok "cli $name: exit 2, one line naming $bad: $(cat "$err")"
+	else
+		not_ok "cli $name: want exit 2 and one stderr line naming $bad; got exit $rc and $lines lines"
+		diag_file "$err"
+	fi
+	# A refused run must not leave a results folder behind.
+	[ ! -e "$TMPD/never" ] || { not_ok "cli $name: created the results folder"; rm -rf "$TMPD/never"; }
+}
+
+never=$TMPD/never
+usage_error "unknown scheme" nosuch run -w lazy -s nosuch -d 0.1 -o "$never"
+usage_error "zero threads" "'0'" run -w lazy -s ebr -t 0 -d 0.1 -o "$never"
+usage_error "unknown workload" nosuchwl run -w nosuchwl -s ebr -d 0.1 -o "$never"
+usage_error "unknown param" nosuch run -w lazy -s ebr -d 0.1 -P nosuch=1 -o "$never"
+usage_error "bad payload" bogus run -w lazy -s ebr -d 0.1 -P payload=bogus -o "$never"
+usage_error "bad duration" abc run -w lazy -s ebr -d abc -o "$never"
+usage_error "negative duration" -1 run -w lazy -s ebr -d -1 -o "$never"
+usage_error "bad pin" diagonal run -w lazy -s ebr -d 0.1 -p diagonal -o "$never"
+
+# --out naming a folder that already holds runs.csv: refused, old file untouched.
+old=$TMPD/old
+mkdir -p "$old"
+printf 'workload,scheme\nprecious,row\n' >"$old/runs.csv"
+sum_before=$(cksum <"$old/runs.csv")
+"$SMRBENCH" run -w lazy -s ebr -d 0.1 -o "$old" >"$TMPD/old.out" 2>"$TMPD/old.err"
+rc=$?
+sum_after=$(cksum <"$old/runs.csv")
+if [ "$rc" -eq 2 ] && [ "$sum_before" = "$sum_after" ] && [ "$(wc -l <"$TMPD/old.err")" -eq 1 ]; then
+	ok "cli existing results folder: exit 2, runs.csv untouched: $(cat "$TMPD/old.err")"
+else
+	not_ok "cli existing results folder: want exit 2, one line, runs.csv untouched; got exit $rc, $(wc -l <"$TMPD/old.err") lines, file $([ "$sum_before" = "$sum_after" ] && echo untouched || echo CHANGED)"
+	diag_file "$TMPD/old.err"
+fi
+
+# Unwritable results folders (we may be root: only /proc and paths below a
+# regular file are reliably unwritable).
+: >"$TMPD/plainfile"
+for dir in /proc/smrbench-test-nosuch/out "$TMPD/plainfile/out"; do
+	"$SMRBENCH" run -w lazy -s ebr -d 0.1 -o "$dir" >"$TMPD/unw.out" 2>"$TMPD/unw.err"
+	rc=$?
+	lines=$(wc -l <"$TMPD/unw.err")
+	if [ "$rc" -ne 0 ] && [ "$lines" -eq 1 ] && grep -qF "$dir" "$TMPD/unw.err"; then
+		ok "cli unwritable folder $dir: exit $rc: $(cat "$TMPD/unw.err")"
+	else
+		not_ok "cli unwritable folder $dir: want non-zero and one line naming it; got exit $rc, $lines lines"
+		diag_file "$TMPD/unw.err"
+	fi
+done
+
+# A good run: 3 schemes x 2 thread counts x 2 reps = 12 rows.
+good=$TMPD/good
+dur=$(scaled 0.2)
+"$SMRBENCH" run -w lazy -s none,ebr,qsbr -t 1,2 -d "$dur" -r 2 -o "$good" >"$TMPD/good.out" 2>"$TMPD/good.err"
+rc=$?
+check "$rc" "cli run -w lazy -s none,ebr,qsbr -t 1,2 -d $dur -r 2: exit $rc"
+[ "$rc" -eq 0 ] || diag_file "$TMPD/good.err"
+csv=$good/runs.csv
+if [ -s "$csv" ]; then
+	header=$(head -n 1 "$csv")
+	# DESIGN.md's columns, the software counters, and every param of lazy
+	# (from `smrbench list`: the lines under "  lazy", indented 6).
+	params=$("$SMRBENCH" list | awk '/^[^ ]/ { sec = $1 } sec == "workloads:" && /^  [^ ]/ { wl = $1 }
+		sec == "workloads:" && wl == "lazy" && /^      [^ ]/ { print $1 }')
+	missing=
+	for c in workload scheme threads rep duration_s ops ns_per_op ops_per_s cycles_per_op \
+		instr_per_op l1d_miss_per_op llc_miss_per_op retired reclaimed unreclaimed_peak \
+		rss_peak_kb pin verify ctx_switches page_faults migrations $params; do
+		[ "$(csv_col "$csv" "$c")" -gt 0 ] || missing="$missing $c"
+	done
+	if [ -z "$missing" ] && [ -n "$params" ]; then
+		ok "cli runs.csv header has DESIGN.md's columns, the software counters and lazy's params ($(echo $params))"
+	else
+		[ -n "$missing" ] || missing=" the params of lazy (none found in list)"
+		not_ok "cli runs.csv header lacks:$missing"
+		echo "# $header"
+	fi
+	rows=$(($(wc -l <"$csv") - 1))
+	[ "$rows" -eq 12 ]
+	check $? "cli runs.csv has $rows rows, want 12"
+	cv=$(csv_col "$csv" verify)
+	notok=$(awk -F, -v c="$cv" 'NR > 1 && $c != "ok"' "$csv" | wc -l)
+	[ "$cv" -gt 0 ] && [ "$notok" -eq 0 ]
+	check $? "cli every row verify=ok ($notok not)"
+	# Counters: empty (never 0) when list says a counter is not available.
+	cc=$(csv_col "$csv" cycles_per_op)
+	if "$SMRBENCH" list | grep -E '^  PAPI_TOT_CYC ' | grep -q "not available"; then
+		nonempty=$(awk -F, -v c="$cc" 'NR > 1 && $c != ""' "$csv" | wc -l)
+		[ "$cc" -gt 0 ] && [ "$nonempty" -eq 0 ]
+		check $? "cli cycles_per_op empty in every row: PAPI_TOT_CYC is not available ($nonempty rows not empty)"
+	else
+		bad=$(awk -F, -v c="$cc" 'NR > 1 && !($c + 0 > 0)' "$csv" | wc -l)
+		[ "$cc" -gt 0 ] && [ "$bad" -eq 0 ]
+		check $? "cli cycles_per_op positive in every row: PAPI_TOT_CYC is available ($bad rows not)"
+	fi
+else
+	not_ok "cli the good run wrote no runs.csv"
+fi
+if [ -s "$good/machine.json" ] && "$PY" -m json.tool "$good/machine.json" >/dev/null 2>"$TMPD/json.err"; then
+	ok "cli machine.json is valid JSON"
+else
+	not_ok "cli machine.json missing or not valid JSON"
+	diag_file "$TMPD/json.err"
+fi
+tap_done

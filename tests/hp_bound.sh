@@ -1,0 +1,108 @@
+#!/bin/sh
+# tests/hp_bound.sh - hazard pointers hold back a bounded number of objects.
+#
+# The bound (schemes/hp_impl.h): a thread scans once its retire list holds
+# R = r0 + 2H objects, H = max_threads * K hazard slots, and a scan leaves at
+# most H of them (one per hazard), so a thread's backlog never exceeds R.
+# unreclaimed_peak is the sum over thread records of each record's peak, and
+# a domain has max_threads = workers + helpers + 2 records (set-up and
+# teardown threads), so:
+#
+#     unreclaimed_peak <= max_threads * (r0 + 2 * max_threads * K)
+#
+# K is the workload's hazard_slots (table below, from each workload's
+# create(); an unknown workload gets K = 8, a looser bound).  Helpers: lazy
+# has one producer; the bound assumes one for every workload (looser).
+#
+# Runs lazy with period=0 (a new source as fast as the producer can make
+# them) for hp and hp-asym, and every other workload `smrbench-faults list`
+# shows for hp, under fault injection and poisoning.  Per row: verify=ok,
+# retired == reclaimed, and the peak within the bound (printed).  A row that
+# retired no more than the bound could not have exceeded it: reported as a
+# skip, not a pass.
+. "${srcdir:-.}/tests/lib.sh"
+
+threads=2
+helpers=1
+T=$((threads + helpers + 2))
+
+slots_of() {
+	case $1 in
+	lazy | treiber) echo 1 ;;
+	msqueue | bwtree) echo 2 ;;
+	list) echo 3 ;;
+	*) echo 8 ;;
+	esac
+}
+
+# check_csv CSV WORKLOAD: one TAP line per row.
+check_csv() {
+	csv=$1 w=$2
+	K=$(slots_of "$w")
+	cs=$(csv_col "$csv" scheme) cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired)
+	cc=$(csv_col "$csv" reclaimed) cp=$(csv_col "$csv" unreclaimed_peak)
+	c0=$(csv_col "$csv" hp_r0) c1=$(csv_col "$csv" hpa_r0)
+	if [ "$cs" -eq 0 ] || [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ]; then
+		not_ok "hp bound x $w: runs.csv lacks a column"
+		diag_file "$csv" 1
+		return
+	fi
+	awk -F, -v cs="$cs" -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v c0="$c0" -v c1="$c1" \
+		-v T="$T" -v K="$K" -v w="$w" '
+		NR == 1 { next }
+		{
+			r0 = ($cs == "hp-asym") ? $c1 : $c0
+			if (r0 == "") { printf "not ok hp bound %s x %s: no r0 column for the scheme\n", $cs, w; next }
+			H = T * K
+			R = r0 + 2 * H
+			bound = T * R
+			what = sprintf("hp bound %s x %s: unreclaimed_peak %s, bound %d = max_threads %d * R %d (R = r0 %s + 2H, H = %d threads * K %d); retired %s reclaimed %s verify %s",
+				       $cs, w, $cp, bound, T, R, r0, T, K, $cr, $cc, $cv)
+			if ($cv != "ok" || $cr != $cc || $cp + 0 > bound)
+				print "not ok " what
+			else if ($cr + 0 <= bound)
+				print "skip " what " # SKIP retired no more than the bound: nothing to check"
+			else
+				print "ok " what
+		}' "$csv" >"$csv.tap"
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) not_ok "${line#not ok }" ;;
+		"skip "*) line=${line#skip }; skip "${line% \# SKIP*}" "${line#*\# SKIP }" ;;
+		*) ok "${line#ok }" ;;
+		esac
+	done <"$csv.tap"
+}
+
+# run_one OUTNAME WORKLOAD SCHEMES DURATION [PARAMS...]
+run_one() {
+	name=$1 w=$2 s=$3 d=$4
+	shift 4
+	out=$TMPD/$name
+	SMRBENCH_POISON=1 "$FAULTS" run -w "$w" -s "$s" -t "$threads" -d "$d" "$@" -o "$out" \
+		>"$out.stdout" 2>"$out.stderr"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "cannot run workload" "$out.stderr"; then
+		skip "hp bound $s x $w" "$(grep -m1 "cannot run workload" "$out.stderr")"
+		return
+	fi
+	if [ "$rc" -ne 0 ]; then
+		not_ok "hp bound $s x $w: exit status $rc"
+		diag_file "$out.stderr" 30
+		[ -f "$out/failures.log" ] && diag_file "$out/failures.log"
+		return
+	fi
+	check_csv "$out/runs.csv" "$w"
+}
+
+schemes=$(list_section "$FAULTS" schemes)
+echo "$schemes" | grep -qx hp || bail "smrbench-faults has no hp scheme"
+lazy_schemes=hp
+echo "$schemes" | grep -qx hp-asym && lazy_schemes=hp,hp-asym
+
+run_one lazy lazy "$lazy_schemes" "$(scaled 0.5)" -P period=0
+for w in $(list_section "$FAULTS" workloads); do
+	[ "$w" = lazy ] && continue
+	run_one "$w" "$w" hp "$(scaled 0.3)"
+done
+tap_done

@@ -1,0 +1,74 @@
+# tests/lib.sh - shared by the TAP test scripts (sourced, not run).
+#
+# make check runs each script from the build tree with $srcdir set; the
+# binaries are the ones built there.  Every script prints TAP: one "ok" /
+# "not ok" line per check, naming the scheme / workload, and the plan at the
+# end (tap_done).
+#
+# SMRB_TEST_SCALE (default 1) scales run durations; the sanitized trees of
+# `make check-sanitizers` set it below 1 to keep their wall time down.
+
+set -u
+
+builddir=${builddir:-.}
+SMRBENCH=$builddir/smrbench
+FAULTS=$builddir/smrbench-faults
+PLANTED=$builddir/smrbench-planted
+SCALE=${SMRB_TEST_SCALE:-1}
+
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP ${2:-}"; }
+# check COND-STATUS MESSAGE: ok when the status is 0.
+check() { if [ "$1" -eq 0 ]; then ok "$2"; else not_ok "$2"; fi; }
+# Show a file (stderr of a run) as TAP diagnostics.
+diag_file() { sed 's/^/# /' "$1" | head -n "${2:-20}"; }
+tap_done() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+bail() { echo "Bail out! $*"; exit 1; }
+
+# A fresh temp folder for this script, removed at exit.
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/smrb-test.XXXXXX") || bail "mktemp failed"
+trap 'rm -rf "$TMPD"' EXIT
+
+# Scale a duration in seconds (awk: no bc on minimal boxes).
+scaled() { awk -v d="$1" -v s="$SCALE" 'BEGIN { v = d * s; if (v < 0.05) v = 0.05; printf "%g\n", v }'; }
+
+# Names listed by `BIN list` under "schemes:" or "workloads:" (two spaces,
+# then the name; param lines are indented further).
+list_section() {
+	"$1" list | awk -v want="$2:" '
+		/^[^ ]/ { sec = $1; next }
+		sec == want && /^  [^ ]/ { print $1 }'
+}
+
+# Column index (1-based) of NAME in the header line of CSV file F; 0 if absent.
+csv_col() {
+	head -n 1 "$1" | tr ',' '\n' | awk -v n="$2" '$0 == n { print NR; found = 1; exit } END { if (!found) print 0 }'
+}
+
+for b in "$SMRBENCH" "$FAULTS" "$PLANTED"; do
+	[ -x "$b" ] || bail "$b is not built (make check builds it)"
+done
+
+# The sanitizer this tree was built with (machine.json's "sanitizer": no,
+# address, thread or undefined).
+SANITIZER=$("$FAULTS" sysinfo 2>/dev/null | sed -n 's/.*"sanitizer": *"\([a-z]*\)".*/\1/p')
+
+# tsan_blind SCHEME: true when ThreadSanitizer cannot judge the scheme.  The
+# reference back ends (urcu-*, ck-*) synchronise inside liburcu / libck,
+# which are not built with -fsanitize=thread: TSan sees the reader's access
+# and the call_rcu / ck_hp_reclaim free but not the grace period or hazard
+# scan between them, and reports races that are not there.  They are still
+# run in the plain, address and undefined trees.
+tsan_blind() {
+	[ "$SANITIZER" = thread ] || return 1
+	case $1 in urcu-*|ck-*) return 0 ;; esac
+	return 1
+}
