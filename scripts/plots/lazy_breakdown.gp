@@ -1,0 +1,11 @@
+# lazy_breakdown.gp - seed 002's breakdown: ns/op per payload (clusters), one bar per scheme.
+load plotdir.'/common.gp'
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by 0
+set yrange [0:*]
+set grid ytics
+PLOT = "plot for [i=1:nseries] datafile using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) lt i title word(names, i)"
+load plotdir.'/emit.gp'

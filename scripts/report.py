@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""report.py - one HTML report of a bench results folder (matplotlib).
+
+    report.py DIR [-o DIR/report.html]
+
+Draws every figure of the run with matplotlib into DIR/figures/<figure>.png
+and writes DIR/report.html: the plan, the machine (machine.json), and per
+experiment what it measures, its figures, its per-op tables (median over
+repetitions with the min-max range and the repetition count), the PAPI
+hardware counters (or "not available on this machine") and the software
+counters.  The PNGs are embedded in the HTML as base64, so report.html is
+self-contained and can be mailed alone; the same files stay beside it in
+figures/, and the gnuplot PNG/SVG of plots/ are linked when present.
+
+Needs matplotlib (Debian's python3-matplotlib: run it with /usr/bin/python3
+or the $(PYTHON) configure found).  Without matplotlib it still writes the
+report, embedding gnuplot's PNGs instead, and says so.
+"""
+import argparse
+import base64
+import datetime
+import html
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smrb_results as R  # noqa: E402
+import plot as P  # noqa: E402
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+    HAVE_MPL = True
+except ImportError:  # pragma: no cover - depends on the interpreter
+    HAVE_MPL = False
+
+# 20 distinguishable colours (matplotlib's tab20 order, darks first); the
+# reference back ends (urcu-*, ck-*) are drawn dashed so they read apart
+# from the native schemes.
+COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
+          "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
+MARKERS = ["o", "s", "D", "^", "v", "<", ">", "p", "h", "*", "X", "P", "d", "8", "H"]
+
+
+def esc(s):
+    return html.escape(str(s), quote=True)
+
+
+# ---- figures (matplotlib) ----
+
+def style_of(schemes):
+    """The same colour per scheme in every figure: the order of smrbench list."""
+    return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
+                "--" if s.startswith(("urcu-", "ck-")) else "-") for i, s in enumerate(schemes)}
+
+
+def draw(fig, path, styles):
+    e = fig["exp"]
+    f, ax = plt.subplots(figsize=(8.5, 4.6), dpi=100)
+    series = list(fig["series"])
+    if e["figure"] == "bars":
+        cats = []
+        for pts in fig["series"].values():
+            for p in pts:
+                if p[0] not in cats:
+                    cats.append(p[0])
+        width = 0.8 / max(1, len(series))
+        for i, s in enumerate(series):
+            pts = {p[0]: p for p in fig["series"][s]}
+            xs, ys, lo, hi = [], [], [], []
+            for k, c in enumerate(cats):
+                if c in pts:
+                    p = pts[c]
+                    xs.append(k - 0.4 + width * (i + 0.5))
+                    ys.append(p[1])
+                    lo.append(p[1] - p[2])
+                    hi.append(p[3] - p[1])
+            ax.bar(xs, ys, width * 0.95, yerr=[lo, hi], capsize=2, label=s,
+                   color=styles.get(s, ("#555555", "o", "-"))[0], edgecolor="black", linewidth=0.5,
+                   hatch="//" if styles.get(s, ("", "", "-"))[2] == "--" else None)
+        ax.set_xticks(range(len(cats)))
+        ax.set_xticklabels(cats)
+        ax.set_xlabel(e["x"])
+    else:
+        for s in series:
+            pts = fig["series"][s]
+            xs = [float(p[0]) for p in pts]
+            ys = [p[1] for p in pts]
+            lo = [p[1] - p[2] for p in pts]
+            hi = [p[3] - p[1] for p in pts]
+            color, marker, ls = styles.get(s, ("#555555", "o", "-"))
+            if e["figure"] == "timeseries":
+                ax.plot(xs, ys, color=color, label=s, linewidth=1.6, linestyle=ls)
+                ax.fill_between(xs, [p[2] for p in pts], [p[3] for p in pts], color=color,
+                                alpha=0.15, linewidth=0)
+            else:
+                ax.errorbar(xs, ys, yerr=[lo, hi], color=color, marker=marker, markersize=4,
+                            capsize=2, label=s, linewidth=1.4, linestyle=ls)
+        if e["figure"] == "timeseries":
+            ax.set_xlabel("time since start (ms)")
+        else:
+            ax.set_xlabel({"threads": "threads"}.get(e["x"], e["x"]))
+        if e["logx"]:
+            # Ticks at the measured x values, printed as plain numbers (2, 4, 8, not 2^1).
+            ax.set_xscale("log", base=2 if e["x"] == "threads" else 10)
+            if e["figure"] == "lines":
+                ticks = sorted({float(p[0]) for pts in fig["series"].values() for p in pts})
+                ax.set_xticks(ticks)
+                ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v))
+                ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        if e["logy"]:
+            ax.set_yscale("log")
+        if e.get("mark_pus") and fig["pus"]:
+            ax.axvline(fig["pus"], color="#888888", linestyle="--", linewidth=1)
+            ax.text(fig["pus"], 1.0, " PUs", transform=ax.get_xaxis_transform(),
+                    va="top", color="#888888", fontsize=8)
+        if e["figure"] == "lines" and e["x"] == "threads" and not e["logx"]:
+            ax.set_xticks(sorted({float(p[0]) for pts in fig["series"].values() for p in pts}))
+    if not e["logy"]:
+        ax.set_ylim(bottom=0)
+    ax.set_ylabel(R.label(fig["metric"]))
+    ax.set_title(fig["title"], fontsize=10)
+    ax.grid(axis="y", color="#dddddd")
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    f.tight_layout()
+    f.savefig(path)
+    plt.close(f)
+
+
+def img_tag(path, alt):
+    with open(path, "rb") as f:
+        data = base64.b64encode(f.read()).decode("ascii")
+    return '<img alt="%s" src="data:image/png;base64,%s">' % (esc(alt), data)
+
+
+# ---- tables ----
+
+def table_html(t):
+    out = ['<table class="num"><caption>%s</caption>' % esc(t["title"]),
+           "<tr><th>%s</th>%s</tr>" % (esc(t["row_key"]),
+                                       "".join("<th>%s</th>" % esc(c) for c in t["cols"]))]
+    for rv, line in t["body"]:
+        cells = []
+        for s in line:
+            if not s:
+                cells.append("<td>&ndash;</td>")
+            elif s[3] == 1:
+                cells.append("<td>%s</td>" % R.fmt_num(s[0]))
+            else:
+                cells.append("<td>%s <span class=rng>%s&ndash;%s</span> <span class=n>n=%d</span></td>"
+                             % (R.fmt_num(s[0]), R.fmt_num(s[1]), R.fmt_num(s[2]), s[3]))
+        out.append("<tr><th>%s</th>%s</tr>" % (esc(rv), "".join(cells)))
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def counter_tables(e, rows):
+    """PAPI columns per op and software counters per cell: (html, papi present?)."""
+    parts = []
+    papi = [c for c in R.PAPI_COLUMNS if any(r.get(c, "") != "" for r in rows)]
+    soft = [c for c in R.SOFT_COLUMNS if any(r.get(c, "") != "" for r in rows)]
+    keys = ["threads"] + [k for k in R.swept_params(rows) if k != "threads"]
+    cols = R.ordered(rows, "scheme")
+    for metric in papi + soft:
+        groups = []
+        for r in rows:
+            g = tuple(r.get(k, "") for k in keys)
+            if g not in groups:
+                groups.append(g)
+        body = []
+        for g in groups:
+            line = [R.summary(R.num(r.get(metric)) for r in rows if r.get("scheme") == c
+                              and tuple(r.get(k, "") for k in keys) == g) for c in cols]
+            if any(line):
+                body.append((" ".join("%s=%s" % kv for kv in zip(keys, g)), line))
+        if body:
+            unit = "per op" if metric in R.PAPI_COLUMNS else "per cell (all worker threads)"
+            parts.append(table_html({"title": "%s, %s" % (metric, unit), "row_key": "cell",
+                                     "cols": cols, "body": body}))
+    return "\n".join(parts), bool(papi), soft
+
+
+# ---- the page ----
+
+CSS = """
+body { font-family: sans-serif; max-width: 1100px; margin: 1em auto; color: #222; }
+h1 { font-size: 1.5em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }
+caption { text-align: left; font-weight: bold; padding: 0.3em 0; }
+th, td { border: 1px solid #ddd; padding: 0.2em 0.5em; }
+table.num td { text-align: right; white-space: nowrap; }
+.rng { color: #666; font-size: 0.9em; } .n { color: #999; font-size: 0.8em; }
+.note { background: #fff8e0; padding: 0.4em 0.8em; border-left: 3px solid #e0b000; }
+.skip { color: #888; } figure { margin: 1em 0; } figcaption { font-size: 0.85em; color: #555; }
+img { max-width: 100%; } code, pre { background: #f4f4f4; font-size: 0.85em; }
+pre { padding: 0.5em; overflow-x: auto; }
+"""
+
+
+def flatten(d, prefix=""):
+    out = []
+    for k, v in d.items():
+        key = "%s.%s" % (prefix, k) if prefix else k
+        if isinstance(v, dict):
+            out.extend(flatten(v, key))
+        else:
+            out.append((key, v if not isinstance(v, list) else ", ".join(map(str, v))))
+    return out
+
+
+def build(out_dir, html_path):
+    plan = R.load_plan(out_dir)
+    if not plan:
+        raise SystemExit("report.py: %s has no bench.json (run scripts/bench.py first)" % out_dir)
+    figs = P.figures(out_dir)
+    fig_dir = os.path.join(out_dir, "figures")
+    os.makedirs(fig_dir, exist_ok=True)
+    styles = style_of(plan.get("schemes", []))
+    machine = {}
+    mpath = os.path.join(out_dir, "machine.json")
+    if os.path.exists(mpath):
+        with open(mpath) as f:
+            try:
+                machine = json.load(f)
+            except ValueError:
+                machine = {"error": "machine.json is not valid JSON"}
+    tables = P.tables(out_dir)
+    rel = os.path.relpath
+
+    h = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>smrbench report: %s</title>"
+         "<style>%s</style></head><body>" % (esc(os.path.basename(os.path.abspath(out_dir))), CSS)]
+    h.append("<h1>smrbench report</h1>")
+    h.append("<p>Results folder <code>%s</code>, set <b>%s</b>, planned %s, report written %s.</p>" % (
+        esc(os.path.abspath(out_dir)), esc(plan["set"]), esc(plan.get("created", "?")),
+        datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")))
+    h.append("<p>Schemes: %s. Processors (PUs): %s. Every number is the median over repetitions "
+             "(interleaved: all cells of repetition 1, then of 2, ...), with the min&ndash;max range "
+             "and the repetition count. ns/op is threads &times; elapsed ns / operations "
+             "(Hart et al.). Figures are drawn with matplotlib and embedded here; the files are in "
+             "<code>figures/</code> beside this page%s.</p>" % (
+                 esc(", ".join(plan.get("schemes", []))), esc(plan.get("pus", "?")),
+                 ", gnuplot's PNG/SVG in <code>plots/</code>" if os.path.isdir(
+                     os.path.join(out_dir, "plots")) else ""))
+    if plan.get("duration_scale", 1) < 1:
+        h.append("<p class=note>Cell durations were scaled by %.2f to fit the set's time budget "
+                 "(%s s).</p>" % (plan["duration_scale"], esc(plan.get("budget_s"))))
+    if not HAVE_MPL:
+        h.append("<p class=note>matplotlib is not importable by %s: the figures below are "
+                 "gnuplot's (plots/*.png).</p>" % esc(sys.executable))
+
+    # Contents.
+    h.append("<ul>")
+    for x in plan["experiments"]:
+        h.append('<li><a href="#%s">%s</a>%s</li>' % (
+            esc(x["exp"]["name"]), esc(x["exp"]["title"]),
+            "" if x["run"] else " <span class=skip>(skipped)</span>"))
+    h.append('<li><a href="#machine">The machine</a></li></ul>')
+
+    papi_anywhere = False
+    for x in plan["experiments"]:
+        e, run = x["exp"], x["run"]
+        exp_dir = os.path.join(out_dir, e["name"])
+        h.append('<h2 id="%s">%s</h2>' % (esc(e["name"]), esc(e["title"])))
+        h.append("<p>%s</p>" % esc(e["about"]))
+        skipped = os.path.join(exp_dir, "skipped")
+        if not run or os.path.exists(skipped):
+            why = x["skip"]
+            if os.path.exists(skipped):
+                with open(skipped) as f:
+                    why = f.read().strip()
+            h.append("<p class=skip>Not run: %s.</p>" % esc(why))
+            continue
+        h.append("<p>Workload <code>%s</code>; threads %s; %s; %g s per cell; %d repetition(s)%s. "
+                 "Experiment file <code>bench/%s</code>.</p>" % (
+                     esc(run["workload"]), esc(", ".join(map(str, run["threads"]))),
+                     esc(" ".join("%s=%s" % kv for kv in run["params"].items()) or "default params"),
+                     run["duration"], run["reps"],
+                     "; sampled every %d ms" % run["sample_ms"] if run["sample_ms"] else "",
+                     esc(e["file"])))
+        rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
+        if not rows:
+            h.append("<p class=skip>No results (not run yet, or every cell failed).</p>")
+        for fig in [f for f in figs if f["exp"]["name"] == e["name"]]:
+            png = os.path.join(fig_dir, fig["name"] + ".png")
+            gp_png = os.path.join(out_dir, "plots", fig["name"] + ".png")
+            gp_svg = os.path.join(out_dir, "plots", fig["name"] + ".svg")
+            if HAVE_MPL:
+                draw(fig, png, styles)
+                src = png
+            elif os.path.exists(gp_png):
+                src = gp_png
+            else:
+                h.append("<p class=skip>Figure %s: no matplotlib and no gnuplot PNG.</p>" % esc(fig["name"]))
+                continue
+            links = ['<a href="%s">%s</a>' % (esc(rel(src, out_dir)), esc(rel(src, out_dir)))]
+            for p in (gp_png, gp_svg):
+                if os.path.exists(p) and p != src:
+                    links.append('<a href="%s">%s</a>' % (esc(rel(p, out_dir)), esc(rel(p, out_dir))))
+            h.append("<figure>%s<figcaption>%s &mdash; files: %s; data: <code>%s</code></figcaption></figure>" % (
+                img_tag(src, fig["name"]), esc(fig["title"]), ", ".join(links),
+                esc(rel(os.path.join(exp_dir, fig["name"] + ".dat"), out_dir))))
+        for t in [t for t in tables if t["exp"] == e["name"]]:
+            h.append(table_html(t))
+        if rows:
+            ctr_html, has_papi, soft = counter_tables(e, rows)
+            papi_anywhere |= has_papi
+            if not has_papi:
+                h.append("<p class=note>PAPI hardware counters (%s): not available on this "
+                         "machine (the columns of runs.csv are empty).</p>" % esc(", ".join(R.PAPI_COLUMNS)))
+            if ctr_html:
+                h.append("<details><summary>Counters (%s)</summary>%s</details>" % (
+                    esc(", ".join(([("PAPI hardware counters")] if has_papi else []) + soft)), ctr_html))
+        for part in sorted(os.listdir(exp_dir)) if os.path.isdir(exp_dir) else []:
+            fl = os.path.join(exp_dir, part, "failures.log")
+            if os.path.exists(fl):
+                with open(fl) as f:
+                    h.append("<p class=note>Failed cells (no row in runs.csv):</p><pre>%s</pre>" % esc(f.read()))
+        cmds = os.path.join(exp_dir, "commands.txt")
+        if os.path.exists(cmds):
+            with open(cmds) as f:
+                h.append("<details><summary>Commands</summary><pre>%s</pre></details>" % esc(f.read()))
+
+    h.append('<h2 id="machine">The machine</h2>')
+    if machine:
+        h.append("<table><tr><th>key</th><th>value</th></tr>%s</table>" % "".join(
+            "<tr><td><code>%s</code></td><td>%s</td></tr>" % (esc(k), esc(v)) for k, v in flatten(machine)))
+    else:
+        h.append("<p class=skip>No machine.json in this folder.</p>")
+    h.append("<p>PAPI hardware counters: %s.</p>" % (
+        "measured (see each experiment's counters)" if papi_anywhere else "not available on this machine"))
+    h.append("</body></html>")
+    tmp = html_path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(h) + "\n")
+    os.replace(tmp, html_path)
+    return html_path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", help="a results folder written by scripts/bench.py")
+    ap.add_argument("-o", "--output", help="the HTML file (default DIR/report.html)")
+    a = ap.parse_args(argv)
+    path = a.output or os.path.join(a.dir, "report.html")
+    build(a.dir, path)
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
