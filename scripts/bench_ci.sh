@@ -1,0 +1,266 @@
+#!/bin/sh
+# bench_ci.sh - the CI performance matrix, and its comparison with the
+# committed baseline (results/baseline/).  `make bench-ci` and
+# `make bench-ci-baseline` call this; so can CI directly.
+#
+#   scripts/bench_ci.sh [options]             run the matrix into a new results
+#                                             folder, then compare it with the baseline
+#   scripts/bench_ci.sh --baseline [--force]  regenerate the baseline (clean tree only)
+#
+# The matrix: workloads lazy, treiber, list (those this build has) x the
+# native schemes (this repo's, not the urcu-*/ck-* reference back ends) x
+# threads 1,2, repetitions interleaved.  With a baseline present, only the
+# schemes and workloads the baseline has are run: the rest could not be
+# compared anyway (regenerate the baseline to track them).
+#
+# Exit status: 0 ok; 1 a regression, or a cell failed (verify, crash);
+# 2 bad usage, or the run cannot be compared with the baseline (the matrix
+# changed: regenerate the baseline), or --baseline refused.
+# Lists (schemes, workloads) are split on spaces on purpose; no globbing.
+set -u -f
+
+me=bench_ci.sh
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+smrbench=./smrbench
+python=${PYTHON:-}
+out=
+mode=run
+force=no
+compare=yes
+baseline_dir=$srcdir/results/baseline
+
+# The matrix.  Cells are short but repeated: the comparison judges the median
+# of per-repetition ratios, and its band comes from the repetitions.
+duration=${BENCH_CI_DURATION:-0.5}
+reps=${BENCH_CI_REPS:-5}
+threads=${BENCH_CI_THREADS:-1,2}
+workloads=${BENCH_CI_WORKLOADS:-lazy treiber list}
+min_effect=${BENCH_CI_MIN_EFFECT:-15}
+normaliser=${BENCH_CI_NORMALISER:-none}   # the scheme ratios are taken against (compare.py)
+
+usage() {
+	cat <<EOF
+usage: scripts/bench_ci.sh [--smrbench PATH] [--python PATH] [--out DIR]
+                           [--baseline-dir DIR] [--no-compare] [--baseline [--force]]
+  --smrbench PATH     the benchmark binary (default ./smrbench)
+  --python PATH       Python 3 for compare.py (default \$PYTHON, else /usr/bin/python3)
+  --out DIR           results folder of this run (default results/ci-<UTC time>-<host>)
+  --baseline-dir DIR  the baseline (default $srcdir/results/baseline)
+  --no-compare        run the matrix only
+  --baseline          write the matrix to the baseline folder, replacing it atomically;
+                      refused on a dirty git tree or an incomplete matrix unless --force
+environment: BENCH_CI_DURATION ($duration) BENCH_CI_REPS ($reps) BENCH_CI_THREADS ($threads)
+             BENCH_CI_WORKLOADS ($workloads) BENCH_CI_MIN_EFFECT ($min_effect, percent)
+             BENCH_CI_NORMALISER ($normaliser)
+EOF
+}
+
+die() { echo "$me: $2" >&2; exit "$1"; }
+note() { echo "$me: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smrbench) [ $# -ge 2 ] || die 2 "--smrbench needs a value"; smrbench=$2; shift ;;
+	--python) [ $# -ge 2 ] || die 2 "--python needs a value"; python=$2; shift ;;
+	--out) [ $# -ge 2 ] || die 2 "--out needs a value"; out=$2; shift ;;
+	--baseline-dir) [ $# -ge 2 ] || die 2 "--baseline-dir needs a value"; baseline_dir=$2; shift ;;
+	--no-compare) compare=no ;;
+	--baseline) mode=baseline ;;
+	--force) force=yes ;;
+	-h|--help) usage; exit 0 ;;
+	*) usage >&2; die 2 "unknown argument '$1'" ;;
+	esac
+	shift
+done
+[ "$force" = no ] || [ "$mode" = baseline ] || die 2 "--force only applies to --baseline"
+if [ -z "$python" ]; then
+	if [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; else python=python3; fi
+fi
+[ -x "$smrbench" ] || die 2 "no smrbench binary at '$smrbench' (build it: make smrbench; or give --smrbench PATH)"
+"$python" -c 'import csv, statistics' 2>/dev/null || die 2 "'$python' is not a usable Python 3"
+baseline_csv=$baseline_dir/runs.csv
+
+# ---- what this build has ----
+list=$("$smrbench" list 2>/dev/null) || die 1 "'$smrbench list' failed"
+# Names are the lines indented by exactly two spaces, per section.
+section() { printf '%s\n' "$list" | awk -v s="$1:" '/^[a-z]/ { on = ($0 == s); next } on && /^  [^ ]/ { print $1 }' | tr '\n' ' '; }
+build_schemes=$(section schemes)
+build_workloads=$(section workloads)
+native=
+for s in $build_schemes; do
+	case $s in
+	urcu*|ck*) ;;           # reference back ends (liburcu, Concurrency Kit): not ours to track
+	*) native="$native $s" ;;
+	esac
+done
+# The distinct values of one column of a runs.csv.
+csv_values() {
+	"$python" -c 'import csv, sys
+seen = []
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r[sys.argv[2]] not in seen:
+        seen.append(r[sys.argv[2]])
+print(" ".join(seen))' "$1" "$2"
+}
+has() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
+
+use_baseline=no
+if [ "$mode" = run ] && [ -f "$baseline_csv" ]; then
+	use_baseline=yes
+	base_schemes=$(csv_values "$baseline_csv" scheme) || die 2 "cannot read $baseline_csv"
+	base_workloads=$(csv_values "$baseline_csv" workload) || die 2 "cannot read $baseline_csv"
+fi
+
+schemes=
+for s in $native; do
+	if [ "$use_baseline" = yes ] && ! has "$base_schemes" "$s"; then
+		note "note: scheme $s is not in the baseline: not run (make bench-ci-baseline to track it)"
+		continue
+	fi
+	schemes="$schemes $s"
+done
+if [ "$use_baseline" = yes ]; then
+	for s in $base_schemes; do
+		has "$native" "$s" || note "note: scheme $s is in the baseline but not in this build"
+	done
+fi
+has "$schemes" none || die 2 "the 'none' scheme (the leak floor) is not in this build"
+has "$schemes" "$normaliser" || die 2 "the normaliser '$normaliser' is not among the schemes run ($schemes )"
+
+run_workloads=
+missing_workloads=
+for w in $workloads; do
+	if ! has "$build_workloads" "$w"; then
+		note "note: workload $w is not in this build yet: skipped"
+		missing_workloads="$missing_workloads $w"
+	elif [ "$use_baseline" = yes ] && ! has "$base_workloads" "$w"; then
+		note "note: workload $w is not in the baseline: skipped (make bench-ci-baseline to track it)"
+	else
+		run_workloads="$run_workloads $w"
+	fi
+done
+[ -n "$run_workloads" ] || die 2 "no workload to run (wanted: $workloads)"
+
+git_rev=$(git -C "$srcdir" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+
+# ---- the baseline's preconditions, checked before spending minutes ----
+if [ "$mode" = baseline ]; then
+	if [ "$force" = no ]; then
+		# Results folders are not part of the code: ignore them.
+		dirty=$(git -C "$srcdir" status --porcelain -- . ':(exclude)results' 2>/dev/null) ||
+			die 2 "cannot tell whether $srcdir is a clean git tree; refusing (--force to override)"
+		[ -z "$dirty" ] || die 2 "the tree has uncommitted changes; a baseline must come from committed code (commit, or --force)"
+		[ -z "$missing_workloads" ] || die 2 "workload(s)$missing_workloads missing from this build: the baseline would be incomplete (--force to accept)"
+	fi
+	parent=$(dirname "$baseline_dir")
+	mkdir -p "$parent" || die 2 "cannot create $parent"
+	out=$parent/.baseline-tmp.$$
+	rm -rf "$out"
+	mkdir "$out" || die 2 "cannot create $out"
+	trap 'rm -rf "$out"' EXIT
+	trap 'exit 1' HUP INT TERM
+else
+	if [ -z "$out" ]; then
+		stamp=$(date -u +%Y%m%dT%H%M%SZ)
+		host=$(hostname 2>/dev/null | cut -d. -f1)
+		mkdir -p results || die 2 "cannot create results/"
+		n=1
+		out=results/ci-$stamp-${host:-host}
+		# mkdir without -p fails if the folder exists: never reuse one.
+		until mkdir "$out" 2>/dev/null; do
+			n=$((n + 1))
+			[ $n -le 100 ] || die 2 "cannot create a results folder under results/"
+			out=results/ci-$stamp-${host:-host}-$n
+		done
+	else
+		[ ! -e "$out" ] || die 2 "$out already exists; results are never overwritten"
+		mkdir -p "$out" || die 2 "cannot create $out"
+	fi
+fi
+
+# ---- the matrix ----
+nw=$(echo $run_workloads | wc -w)
+ns=$(echo $schemes | wc -w)
+nt=$(echo "$threads" | tr , ' ' | wc -w)
+cells=$((nw * ns * nt * reps))
+est=$(awk -v c=$cells -v d="$duration" 'BEGIN { printf "%.0f", c * (d + 0.05) }')
+schemes_csv=$(echo $schemes | tr ' ' ,)
+note "$cells cells ($nw workloads x $ns schemes x $nt thread counts x $reps reps) of $duration s, about ${est} s, into $out"
+note "schemes: $schemes_csv; workloads:$run_workloads"
+
+"$smrbench" sysinfo >"$out/machine.json" 2>/dev/null || die 1 "'$smrbench sysinfo' failed"
+cat >"$out/bench-ci.txt" <<EOF
+# The matrix of this folder (scripts/bench_ci.sh, mode $mode).
+date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+git=$git_rev
+duration=$duration
+reps=$reps
+threads=$threads
+workloads=$(echo $run_workloads)
+schemes=$schemes_csv
+skipped_workloads=$(echo $missing_workloads)
+EOF
+
+failed=no
+parts=
+for w in $run_workloads; do
+	note "== $w"
+	"$smrbench" run -w "$w" -s "$schemes_csv" -t "$threads" -d "$duration" -r "$reps" \
+		-o "$out/parts/$w" >/dev/null
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		note "smrbench run -w $w failed (exit $rc)"
+		failed=yes
+		[ $rc -eq 2 ] && die 2 "smrbench refused the matrix for $w (see above)"
+	fi
+	[ -f "$out/parts/$w/runs.csv" ] && parts="$parts $out/parts/$w/runs.csv"
+done
+[ -n "$parts" ] || die 1 "no results at all"
+"$python" "$srcdir/scripts/merge_runs.py" "$out/runs.csv" $parts || die 2 "cannot merge the runs"
+
+if [ "$mode" = baseline ]; then
+	[ "$failed" = no ] || die 1 "cells failed: the baseline is left as it was"
+	rm -rf "$out/parts"   # the baseline is runs.csv + machine.json (+ bench-ci.txt)
+	# Swap in the new folder with renames: a reader sees the old baseline or
+	# the new one, never a partial one.  (A single-rename exchange of two
+	# directories needs renameat2, which coreutils' mv lacks here.)
+	old=
+	if [ -e "$baseline_dir" ]; then
+		old=$(dirname "$baseline_dir")/.baseline-old.$$
+		mv "$baseline_dir" "$old" || die 1 "cannot move the old baseline aside"
+	fi
+	if ! mv "$out" "$baseline_dir"; then
+		[ -z "$old" ] || mv "$old" "$baseline_dir"
+		die 1 "cannot install the new baseline"
+	fi
+	trap - EXIT
+	[ -z "$old" ] || rm -rf "$old"
+	note "baseline written: $baseline_dir ($(($(wc -l <"$baseline_dir/runs.csv") - 1)) rows, git $git_rev)"
+	note "commit it: git add $baseline_dir/runs.csv $baseline_dir/machine.json $baseline_dir/bench-ci.txt"
+	exit 0
+fi
+
+note "results in $out"
+status=0
+[ "$failed" = no ] || status=1
+if [ "$compare" = no ]; then
+	exit $status
+fi
+if [ "$use_baseline" = no ]; then
+	note "no baseline at $baseline_csv: nothing to compare with (make bench-ci-baseline makes one)"
+	exit $status
+fi
+# Settings that change ratios without changing columns: say so.
+for k in duration reps threads; do
+	b=$(sed -n "s/^$k=//p" "$baseline_dir/bench-ci.txt" 2>/dev/null)
+	case $k in duration) v=$duration ;; reps) v=$reps ;; *) v=$threads ;; esac
+	[ -z "$b" ] || [ "$b" = "$v" ] || note "warning: $k is $v here but $b in the baseline"
+done
+"$python" "$srcdir/scripts/compare.py" --min-effect "$min_effect" --normaliser "$normaliser" "$baseline_dir" "$out"
+rc=$?
+case $rc in
+0) ;;
+1) note "performance regression against $baseline_dir (see REGRESSION lines above)"; status=1 ;;
+*) note "cannot compare with the baseline; if the matrix changed on purpose, regenerate it: make bench-ci-baseline"; status=2 ;;
+esac
+exit $status
