@@ -76,6 +76,11 @@ struct cell_result {
 void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
 		  struct cell_result *r);
 
+/* Sampling (--sample-ms): the next cell_execute() appends one row to path every ms
+ * milliseconds: prefix (the cell's identity columns), then t_ms, unreclaimed,
+ * retired, reclaimed, rss_kb.  ms 0 turns it off. */
+void cell_set_sampling(unsigned ms, const char *path, const char *prefix);
+
 /* ---- sysinfo.c ---- */
 /* Write machine.json's content: CPU, topology, kernel, compiler, libraries, git revision. */
 void sysinfo_write(FILE *f);
@@ -94,7 +99,10 @@ struct run_options {
 	int nparams;
 	const char *param_name[CELL_MAX_PARAMS];
 	const char *param_values[CELL_MAX_PARAMS];  /* comma-separated: a sweep */
+	unsigned sample_ms;         /* --sample-ms: live stats every N ms into samples.csv; 0 off */
+	int first_rep;              /* --first-rep: number of the first repetition (default 1) */
 };
-int runner_run(const struct run_options *o);
+/* counters_note: what counters_probe() said, printed once the run is valid. */
+int runner_run(const struct run_options *o, const char *counters_note);
 
 #endif

@@ -12,6 +12,10 @@
 #include "harness/workload.h"
 
 #include "workloads/lazy_transform.c"
+#include "workloads/treiber.c"
+#include "workloads/msqueue.c"
+#include "workloads/list.c"
+#include "workloads/bwtree/bwtree.c"
 
 #ifndef SMR_SCHEME_NAME
 #define SMR_SCHEME_NAME SMR_STR(SMR_SCHEME)
@@ -24,6 +28,10 @@ static const struct smr_param_spec SMR_SYM(scheme_params)[] = {
 
 static const struct workload_desc *const SMR_SYM(workloads)[] = {
 	&wl_lazy,
+	&wl_treiber,
+	&wl_msqueue,
+	&wl_list,
+	&wl_bwtree,
 	NULL,
 };
 
@@ -35,10 +43,35 @@ static const struct workload_desc *const SMR_SYM(workloads)[] = {
 #define SMR_SCHEME_SELFTEST NULL
 #endif
 
+/*
+ * Stalled-thread mode (the IBR / Hyaline experiment): a harness thread joins
+ * the workload's domain and stays inside a critical section for the whole
+ * run.  EBR keeps it pinned, QSBR sees it online and never quiescent, HP/HE/
+ * IBR see a reader that holds (at most) its reservations: what each scheme
+ * then leaves unreclaimed is the measurement.  Written once, compiled per
+ * scheme like the workloads.
+ */
+static void *SMR_SYM(stall_enter)(void *domain)
+{
+	smr_thread *t = smr_register((smr_domain *)domain);
+	if (t)
+		smr_begin(t);
+	return t;
+}
+
+static void SMR_SYM(stall_leave)(void *thread)
+{
+	smr_thread *t = thread;
+	smr_end(t);
+	smr_unregister(t);
+}
+
 const struct scheme_desc SMR_SYM(scheme) = {
 	.name = SMR_SCHEME_NAME,
 	.summary = SMR_SCHEME_SUMMARY,
 	.params = SMR_SYM(scheme_params),
 	.workloads = SMR_SYM(workloads),
 	.selftest = SMR_SCHEME_SELFTEST,
+	.stall_enter = SMR_SYM(stall_enter),
+	.stall_leave = SMR_SYM(stall_leave),
 };

@@ -16,6 +16,7 @@ static const char usage_text[] =
 	"usage: smrbench run -w|--workload NAME -s|--scheme A,B,.. -t|--threads 1,2,4\n"
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
+	"                    [--sample-ms N] [--first-rep N]\n"
 	"       smrbench list       schemes, workloads (with their params), counters on this machine\n"
 	"       smrbench sysinfo    what machine.json would say\n"
 	"       smrbench --help | --version\n";
@@ -35,6 +36,11 @@ static const char help_text[] =
 	"  -o, --out DIR          results folder (default results/<UTC time>-<host>);\n"
 	"                         one that already holds runs.csv is refused\n"
 	"  -P, --param K=V        a workload or scheme param; V may be a comma list to sweep\n"
+	"      --sample-ms N      every N ms, the live retired/reclaimed counts and RSS\n"
+	"                         of the running cell into DIR/samples.csv\n"
+	"      --first-rep N      number the repetitions N, N+1, .. (resuming a run)\n"
+	"  -P stall=0,1           harness param: one extra thread enters the scheme's\n"
+	"                         critical section and stays there for the whole cell\n"
 	"\n"
 	"Exit status: 0 ok; 1 a cell failed (verify, crash, thread start);\n"
 	"2 bad usage (unknown scheme, workload or param, bad number, unusable folder).\n";
@@ -77,12 +83,13 @@ static int cmd_run(int argc, char **argv)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "param", required_argument, NULL, 'P' },
+		{ "sample-ms", required_argument, NULL, 256 },
+		{ "first-rep", required_argument, NULL, 257 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_options o = { .duration_s = 1, .reps = 1, .pin = PIN_COMPACT, .nthreads = 1 };
 	o.threads[0] = 1;
-	char *scheme_copy = NULL;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w:s:t:d:r:p:o:P:h", longopts, NULL)) != -1) {
@@ -91,11 +98,11 @@ static int cmd_run(int argc, char **argv)
 			o.workload = optarg;
 			break;
 		case 's': {
-			free(scheme_copy);
-			scheme_copy = strdup(optarg);
+			/* Split in place: argv's strings are ours to modify, and
+			 * nothing is allocated that an early usage error would leak. */
 			o.nschemes = 0;
 			char *save;
-			for (char *tok = strtok_r(scheme_copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (char *tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 				if (o.nschemes == 64)
 					return usage_error("too many schemes in '%s'", optarg);
 				o.schemes[o.nschemes++] = tok;
@@ -137,6 +144,19 @@ static int cmd_run(int argc, char **argv)
 			o.param_values[o.nparams++] = eq + 1;
 			break;
 		}
+		case 256: {
+			int ms, n;
+			if (parse_int_list(optarg, &ms, 1, 1, 3600000, &n) < 0)
+				return usage_error("bad sampling period '%s' (want milliseconds, 1..3600000)", optarg);
+			o.sample_ms = (unsigned)ms;
+			break;
+		}
+		case 257: {
+			int n;
+			if (parse_int_list(optarg, &o.first_rep, 1, 1, 1000000, &n) < 0)
+				return usage_error("bad first repetition '%s' (want 1..1000000)", optarg);
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -153,12 +173,11 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("%s", "run needs a workload (-w)");
 	if (!o.nschemes)
 		return usage_error("%s", "run needs at least one scheme (-s)");
+	/* Probe before any cell forks; the runner prints the note once the
+	 * request is known to be valid (a usage error stays one line). */
 	char note[512];
 	counters_probe(note, sizeof note);
-	if (note[0])
-		fprintf(stderr, "smrbench: %s\n", note);
-	int rc = runner_run(&o);
-	free(scheme_copy);
+	int rc = runner_run(&o, note);
 	return rc;
 }
 

@@ -5,11 +5,35 @@
 #include "harness/workload.h"
 
 extern const struct scheme_desc scheme_none, scheme_ebr, scheme_qsbr;
+extern const struct scheme_desc scheme_hp, scheme_hp_asym, scheme_rc;
+extern const struct scheme_desc scheme_ebr_asym, scheme_nebr, scheme_he, scheme_ibr;
+#ifdef HAVE_URCU
+extern const struct scheme_desc scheme_ext_urcu_qsbr, scheme_ext_urcu_memb, scheme_ext_urcu_mb;
+#endif
+#ifdef HAVE_CK
+extern const struct scheme_desc scheme_ext_ck_epoch, scheme_ext_ck_hp;
+#endif
 
 const struct scheme_desc *const smrb_schemes[] = {
 	&scheme_none,
 	&scheme_ebr,
 	&scheme_qsbr,
+	&scheme_hp,
+	&scheme_hp_asym,
+	&scheme_rc,
+	&scheme_ebr_asym,
+	&scheme_nebr,
+	&scheme_he,
+	&scheme_ibr,
+#ifdef HAVE_URCU
+	&scheme_ext_urcu_qsbr,
+	&scheme_ext_urcu_memb,
+	&scheme_ext_urcu_mb,
+#endif
+#ifdef HAVE_CK
+	&scheme_ext_ck_epoch,
+	&scheme_ext_ck_hp,
+#endif
 	NULL,
 };
 

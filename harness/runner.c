@@ -123,6 +123,7 @@ struct plan_param {
 	char *values[64];
 	int nvalues;
 	bool scheme_param;
+	bool harness_param;  /* stall: handled by the harness (threads.c), 0 or 1 */
 };
 
 struct plan {
@@ -221,6 +222,14 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 			if (plan_add(pl, pl->scheme[s]->params[i].name, pl->scheme[s]->params[i].def, true,
 				     err, errlen) < 0)
 				return -1;
+	/* The harness's own params, only when given: other runs keep their columns. */
+	if (given_value(o, "stall")) {
+		int before = pl->nparams;
+		if (plan_add(pl, "stall", "0", false, err, errlen) < 0)
+			return -1;
+		if (pl->nparams > before)
+			pl->param[before].harness_param = true;
+	}
 	for (int i = 0; i < o->nparams; i++) {
 		bool known = false;
 		for (int k = 0; k < pl->nparams; k++)
@@ -249,6 +258,12 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 							 p->values[v], p->name, sp->min, sp->max);
 						return -1;
 					}
+				}
+			} else if (p->harness_param) {
+				if (strcmp(p->values[v], "0") && strcmp(p->values[v], "1")) {
+					snprintf(err, errlen, "bad value '%s' for param %s (want 0 or 1)",
+						 p->values[v], p->name);
+					return -1;
 				}
 			} else if (check_wl_value(find_wl_param(pl->wl[0], p->name), p->values[v], err,
 						  errlen) < 0) {
@@ -476,7 +491,7 @@ static void format_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lds", t);
 }
 
-int runner_run(const struct run_options *o)
+int runner_run(const struct run_options *o, const char *counters_note)
 {
 	char err[512];
 	struct plan pl;
@@ -491,6 +506,8 @@ int runner_run(const struct run_options *o)
 		plan_free(&pl);
 		return EXIT_USAGE;
 	}
+	if (counters_note && counters_note[0])
+		fprintf(stderr, "smrbench: %s\n", counters_note);
 
 	char path[PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/machine.json", dir);
@@ -511,13 +528,31 @@ int runner_run(const struct run_options *o)
 	}
 	csv_header(csv, &pl);
 	fflush(csv);
+	char samples_path[PATH_MAX + 32] = "";
+	if (o->sample_ms) {
+		/* The cells' processes append to it (threads.c), one flushed row per sample. */
+		snprintf(samples_path, sizeof samples_path, "%s/samples.csv", dir);
+		FILE *sf = fopen(samples_path, "w");
+		if (!sf) {
+			fprintf(stderr, "smrbench: cannot write %s: %s\n", samples_path, strerror(errno));
+			fclose(csv);
+			plan_free(&pl);
+			return EXIT_USAGE;
+		}
+		fprintf(sf, "workload,scheme,threads,rep");
+		for (int i = 0; i < pl.nparams; i++)
+			fprintf(sf, ",%s", pl.param[i].name);
+		fprintf(sf, ",t_ms,unreclaimed,retired,reclaimed,rss_kb\n");
+		fclose(sf);
+	}
+	int first_rep = o->first_rep > 0 ? o->first_rep : 1;
 
 	int total = o->reps * pl.combos * o->nthreads * o->nschemes;
 	fprintf(stderr, "smrbench: %d cells of %g s into %s\n", total, o->duration_s, dir);
 	uint64_t t0 = clock_now_ns();
 	int done = 0, failed = 0;
 	FILE *fail_log = NULL;
-	for (int rep = 1; rep <= o->reps; rep++)
+	for (int rep = first_rep; rep < first_rep + o->reps; rep++)
 		for (int combo = 0; combo < pl.combos; combo++)
 			for (int ti = 0; ti < o->nthreads; ti++)
 				for (int si = 0; si < o->nschemes; si++) {
@@ -529,6 +564,17 @@ int runner_run(const struct run_options *o)
 						.rep = rep,
 					};
 					plan_cell(&pl, si, combo, &c);
+					if (o->sample_ms) {
+						char prefix[1024];
+						size_t k = (size_t)snprintf(prefix, sizeof prefix, "%s,%s,%d,%d",
+									    c.workload, c.scheme, c.threads, rep);
+						for (int i = 0; i < pl.nparams && k < sizeof prefix; i++) {
+							const char *v = cell_param(&c, pl.param[i].name);
+							k += (size_t)snprintf(prefix + k, sizeof prefix - k, ",%s",
+									      v ? v : "");
+						}
+						cell_set_sampling(o->sample_ms, samples_path, prefix);
+					}
 					struct cell_result r;
 					run_cell(pl.wl[si], &c, o->pin, &r);
 					done++;

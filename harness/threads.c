@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness/harness.h"
 
@@ -154,6 +155,9 @@ void wl_error(struct wl_thread_ctx *c, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(c->error, sizeof c->error, fmt, ap);
 		va_end(ap);
+		/* Say it now: a thread that found poison may crash on its next read,
+		 * and the reason must not die with it. */
+		fprintf(stderr, "smrbench: thread %d: %s\n", c->id, c->error);
 	}
 }
 
@@ -217,6 +221,81 @@ static void sleep_ns(uint64_t ns)
 		;
 }
 
+/* ---- sampling (--sample-ms) ---- */
+
+static struct {
+	unsigned ms;
+	char path[4096];
+	char prefix[1024];
+} sampling;
+
+void cell_set_sampling(unsigned ms, const char *path, const char *prefix)
+{
+	sampling.ms = ms;
+	snprintf(sampling.path, sizeof sampling.path, "%s", path ? path : "");
+	snprintf(sampling.prefix, sizeof sampling.prefix, "%s", prefix ? prefix : "");
+}
+
+/* Resident set now (not the peak): /proc/self/statm's second field, in pages. */
+static uint64_t rss_now_kb(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size, resident = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)(sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* One row: the workload's live counters (a racy snapshot, as smr.h allows). */
+static void sample_row(FILE *f, const struct workload_desc *wl, void *state, uint64_t t_ns)
+{
+	fprintf(f, "%s,%.3f,", sampling.prefix, (double)t_ns / 1e6);
+	if (wl->stats) {
+		struct smr_stats st = { 0 };
+		wl->stats(state, &st);
+		/* Read without a lock, reclaimed may pass retired by a few: clamp. */
+		uint64_t un = st.retired > st.reclaimed ? st.retired - st.reclaimed : 0;
+		fprintf(f, "%llu,%llu,%llu,", (unsigned long long)un, (unsigned long long)st.retired,
+			(unsigned long long)st.reclaimed);
+	} else {
+		fputs(",,,", f); /* no live counters: empty, never a zero */
+	}
+	fprintf(f, "%llu\n", (unsigned long long)rss_now_kb());
+	fflush(f); /* an interrupted run keeps every row written */
+}
+
+/* ---- stalled-thread mode (-P stall=1) ---- */
+
+struct stall_thread {
+	pthread_t tid;
+	const struct scheme_desc *scheme;
+	void *domain;
+	pthread_barrier_t *start;
+	const _Atomic bool *stop;
+	bool failed;
+};
+
+/*
+ * Enter the scheme's critical section before the workers start, sleep
+ * until the run stops, then leave.  It sleeps in 1 ms slices: it must not
+ * take a CPU from the workers, only hold the scheme back.
+ */
+static void *stall_main(void *arg)
+{
+	struct stall_thread *s = arg;
+	void *t = s->scheme->stall_enter(s->domain);
+	s->failed = t == NULL;
+	pthread_barrier_wait(s->start);
+	while (!atomic_load_explicit(s->stop, memory_order_acquire))
+		sleep_ns(1000000);
+	if (t)
+		s->scheme->stall_leave(t);
+	return NULL;
+}
+
 void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
 		  struct cell_result *r)
 {
@@ -225,7 +304,17 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		r->ctr[i] = counters_available((enum ctr_id)i) ? 0 : -1;
 	int nhelpers = wl->helpers ? wl->helpers(c) : 0;
 	int n = c->threads + nhelpers;
-	c->smr.max_threads = n + 2; /* + set-up and teardown threads */
+	const char *stall_v = cell_param(c, "stall");
+	bool stall = stall_v && strcmp(stall_v, "0");
+	c->smr.max_threads = n + 2 + stall; /* + set-up and teardown threads (+ the stalled one) */
+	const struct scheme_desc *scheme = stall ? smrb_find_scheme(c->scheme) : NULL;
+	if (stall && (!scheme || !scheme->stall_enter || !wl->domain)) {
+		r->status = EXIT_RUN_FAILED;
+		snprintf(r->message, sizeof r->message, "stall=1: %s",
+			 !wl->domain ? "the workload does not expose its domain" :
+				       "the scheme has no stalled-thread mode");
+		return;
+	}
 
 	struct cell_run run = { .wl = wl };
 	char err[256] = "";
@@ -236,7 +325,17 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		return;
 	}
 	counters_process_init();
-	pthread_barrier_init(&run.start, NULL, (unsigned)n + 1);
+	pthread_barrier_init(&run.start, NULL, (unsigned)n + 1 + stall);
+	struct stall_thread staller = {
+		.scheme = scheme,
+		.domain = stall ? wl->domain(run.state) : NULL,
+		.start = &run.start,
+		.stop = &run.stop,
+	};
+	if (stall && pthread_create(&staller.tid, NULL, stall_main, &staller)) {
+		fprintf(stderr, "smrbench: could not start the stalled thread\n");
+		exit(EXIT_RUN_FAILED);
+	}
 	struct harness_thread *th = calloc((size_t)n, sizeof *th);
 	hwloc_bitmap_t *sets = pin_sets(pin, n);
 	for (int i = 0; i < n; i++) {
@@ -258,14 +357,44 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		}
 	}
 	pthread_barrier_wait(&run.start);
-	uint64_t deadline = clock_now_ns() + (uint64_t)(c->duration_s * 1e9);
-	/* Sleep in slices so that a workload that finishes early ends the cell early. */
-	for (uint64_t now = clock_now_ns(); now < deadline && !atomic_load(&run.finished_early);
-	     now = clock_now_ns())
-		sleep_ns(deadline - now < 10000000ull ? deadline - now : 10000000ull);
+	uint64_t start = clock_now_ns();
+	uint64_t deadline = start + (uint64_t)(c->duration_s * 1e9);
+	FILE *samples = NULL;
+	uint64_t period = (uint64_t)sampling.ms * 1000000ull, next_sample = start;
+	if (sampling.ms && !(samples = fopen(sampling.path, "a")))
+		fprintf(stderr, "smrbench: cannot append to %s: %s\n", sampling.path, strerror(errno));
+	/* Sleep in slices so that a workload that finishes early ends the cell
+	 * early, and so that samples are taken on time. */
+	for (uint64_t now = start; now < deadline && !atomic_load(&run.finished_early);
+	     now = clock_now_ns()) {
+		if (samples && now >= next_sample) {
+			sample_row(samples, wl, run.state, now - start);
+			/* Late (a busy machine): skip the missed slots rather than burst. */
+			while (next_sample <= now)
+				next_sample += period;
+		}
+		uint64_t until = deadline;
+		if (samples && next_sample < until)
+			until = next_sample;
+		if (until > now + 10000000ull)
+			until = now + 10000000ull;
+		if (until > now)
+			sleep_ns(until - now);
+	}
+	if (samples) /* the state at stop */
+		sample_row(samples, wl, run.state, clock_now_ns() - start);
 	atomic_store(&run.stop, true);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i].tid, NULL);
+	if (stall) {
+		pthread_join(staller.tid, NULL);
+		if (staller.failed && !r->status) {
+			r->status = EXIT_RUN_FAILED;
+			snprintf(r->message, sizeof r->message, "stall=1: the stalled thread could not register");
+		}
+	}
+	if (samples)
+		fclose(samples);
 
 	bool pin_failed = false;
 	for (int i = 0; i < n; i++) {

@@ -121,6 +121,12 @@ struct scheme_desc {
 	const char *summary;
 	const struct smr_param_spec *params;  /* terminated by a {NULL} entry */
 	const struct workload_desc *const *workloads;  /* NULL-terminated */
+	/* Stalled-thread mode (-P stall=1; instance.h compiles it per scheme):
+	 * register with a workload's domain (workload_desc.domain) and enter a
+	 * critical section, returning the thread (NULL if registration failed);
+	 * stall_leave ends the section and unregisters, on the same thread. */
+	void *(*stall_enter)(void *domain);
+	void (*stall_leave)(void *thread);
 	/* Test builds only (smrbench-faults): the contract's unit tests for this
 	 * scheme, TAP lines on stdout; returns the number of failed tests. */
 	int (*selftest)(void);
