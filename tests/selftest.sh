@@ -10,10 +10,6 @@ schemes=$(list_section "$FAULTS" schemes)
 [ -n "$schemes" ] || bail "smrbench-faults list shows no scheme"
 
 for s in $schemes; do
-	if tsan_blind "$s"; then
-		skip "$s: selftest" "ThreadSanitizer cannot see liburcu / libck synchronisation (uninstrumented)"
-		continue
-	fi
 	out=$TMPD/$s.out err=$TMPD/$s.err
 	SMRBENCH_POISON=1 "$FAULTS" selftest "$s" >"$out" 2>"$err"
 	rc=$?

@@ -30,10 +30,6 @@ stress_params() {
 for w in $workloads; do
 	for s in $schemes; do
 		name="stress $s x $w"
-		if tsan_blind "$s"; then
-			skip "$name" "ThreadSanitizer cannot see liburcu / libck synchronisation (uninstrumented)"
-			continue
-		fi
 		out=$TMPD/$s-$w
 		# shellcheck disable=SC2046 # the params are words on purpose
 		SMRBENCH_POISON=1 "$FAULTS" run -w "$w" -s "$s" -t 2 -d "$dur" $(stress_params "$w") \
