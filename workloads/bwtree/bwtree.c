@@ -815,8 +815,11 @@ descend:
 		}
 		bw_init_node(&d->h, BW_INSERT, 0, p.h->depth + 1);
 		smr_store(t, (void *_Atomic *)&d->h.next, p.h);
+		/* Decide before publishing: once the CAS succeeds, d belongs to the
+		 * page and we hold no protection on it (HP, RC may free it). */
+		bool long_chain = d->h.depth >= tr->consolidate;
 		if (smr_cas(t, &tr->map[p.pid], p.h, d)) {
-			if (d->h.depth >= tr->consolidate) {
+			if (long_chain) {
 				/* Our delta made the chain long: consolidate it (its head is
 				 * not ours to read unprotected, so load it again). */
 				struct bw_node *nh = bw_load(x, p.cs, p.pid);
