@@ -187,6 +187,10 @@ static void plan_cell(const struct plan *pl, int si, int combo, struct cell *c)
 			int k = find_scheme_param(pl->scheme[si], p->name);
 			if (k < 0)
 				continue; /* another scheme's param */
+			/* Not given: this scheme's own default (two schemes may share a
+			 * param name with different defaults, as he and ibr's era_freq). */
+			if (!given_value(pl->o, p->name))
+				v = pl->scheme[si]->params[k].def;
 			c->smr.param[k] = strtol(v, NULL, 10);
 		}
 		c->param_name[c->nparams] = p->name;
