@@ -66,11 +66,17 @@ static void SMR_SYM(stall_leave)(void *thread)
 	smr_unregister(t);
 }
 
+static void SMR_SYM(domain_stats)(void *domain, struct smr_stats *out)
+{
+	smr_stats_read((smr_domain *)domain, out);
+}
+
 const struct scheme_desc SMR_SYM(scheme) = {
 	.name = SMR_SCHEME_NAME,
 	.summary = SMR_SCHEME_SUMMARY,
 	.params = SMR_SYM(scheme_params),
 	.workloads = SMR_SYM(workloads),
+	.domain_stats = SMR_SYM(domain_stats),
 	.selftest = SMR_SCHEME_SELFTEST,
 	.stall_enter = SMR_SYM(stall_enter),
 	.stall_leave = SMR_SYM(stall_leave),

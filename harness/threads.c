@@ -250,12 +250,13 @@ static uint64_t rss_now_kb(void)
 }
 
 /* One row: the workload's live counters (a racy snapshot, as smr.h allows). */
-static void sample_row(FILE *f, const struct workload_desc *wl, void *state, uint64_t t_ns)
+static void sample_row(FILE *f, const struct workload_desc *wl, const struct scheme_desc *scheme,
+		       void *state, uint64_t t_ns)
 {
 	fprintf(f, "%s,%.3f,", sampling.prefix, (double)t_ns / 1e6);
-	if (wl->stats) {
+	if (scheme && scheme->domain_stats && wl->domain) {
 		struct smr_stats st = { 0 };
-		wl->stats(state, &st);
+		scheme->domain_stats(wl->domain(state), &st);
 		/* Read without a lock, reclaimed may pass retired by a few: clamp. */
 		uint64_t un = st.retired > st.reclaimed ? st.retired - st.reclaimed : 0;
 		fprintf(f, "%llu,%llu,%llu,", (unsigned long long)un, (unsigned long long)st.retired,
@@ -307,7 +308,7 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 	const char *stall_v = cell_param(c, "stall");
 	bool stall = stall_v && strcmp(stall_v, "0");
 	c->smr.max_threads = n + 2 + stall; /* + set-up and teardown threads (+ the stalled one) */
-	const struct scheme_desc *scheme = stall ? smrb_find_scheme(c->scheme) : NULL;
+	const struct scheme_desc *scheme = smrb_find_scheme(c->scheme);
 	if (stall && (!scheme || !scheme->stall_enter || !wl->domain)) {
 		r->status = EXIT_RUN_FAILED;
 		snprintf(r->message, sizeof r->message, "stall=1: %s",
@@ -368,7 +369,7 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 	for (uint64_t now = start; now < deadline && !atomic_load(&run.finished_early);
 	     now = clock_now_ns()) {
 		if (samples && now >= next_sample) {
-			sample_row(samples, wl, run.state, now - start);
+			sample_row(samples, wl, scheme, run.state, now - start);
 			/* Late (a busy machine): skip the missed slots rather than burst. */
 			while (next_sample <= now)
 				next_sample += period;
@@ -382,7 +383,7 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 			sleep_ns(until - now);
 	}
 	if (samples) /* the state at stop */
-		sample_row(samples, wl, run.state, clock_now_ns() - start);
+		sample_row(samples, wl, scheme, run.state, clock_now_ns() - start);
 	atomic_store(&run.stop, true);
 	for (int i = 0; i < n; i++)
 		pthread_join(th[i].tid, NULL);

@@ -104,9 +104,8 @@ struct workload_desc {
 	void (*thread)(void *state, struct wl_thread_ctx *ctx);
 	/* After every thread joined: is the structure intact?  false with msg if not. */
 	bool (*verify)(void *state, char *msg, size_t msglen);
-	/* Live counters of the domain, for sampling during the run. */
-	void (*stats)(void *state, struct smr_stats *out);
-	/* The scheme's domain (smr_domain *) the structure uses: the harness's
+	/* The scheme's domain (smr_domain *) the structure uses: the harness
+	 * samples its live counters (scheme_desc.domain_stats) and its
 	 * stalled-thread mode registers a thread of its own with it. */
 	void *(*domain)(void *state);
 	/* Tear the structure down, destroy the domain (reclaiming everything), final stats. */
@@ -121,6 +120,8 @@ struct scheme_desc {
 	const char *summary;
 	const struct smr_param_spec *params;  /* terminated by a {NULL} entry */
 	const struct workload_desc *const *workloads;  /* NULL-terminated */
+	/* Live counters of one of this scheme's domains (a racy snapshot). */
+	void (*domain_stats)(void *domain, struct smr_stats *out);
 	/* Stalled-thread mode (-P stall=1; instance.h compiles it per scheme):
 	 * register with a workload's domain (workload_desc.domain) and enter a
 	 * critical section, returning the thread (NULL if registration failed);

@@ -435,12 +435,6 @@ static bool lt_verify(void *state, char *msg, size_t msglen)
 	return true;
 }
 
-static void lt_stats(void *state, struct smr_stats *out)
-{
-	struct lt_state *st = state;
-	smr_stats_read(st->dom, out);
-}
-
 static void *lt_domain(void *state)
 {
 	return ((struct lt_state *)state)->dom;
@@ -474,7 +468,6 @@ static const struct workload_desc wl_lazy = {
 	.create = lt_create,
 	.thread = lt_thread,
 	.verify = lt_verify,
-	.stats = lt_stats,
 	.domain = lt_domain,
 	.destroy = lt_destroy,
 };

@@ -352,11 +352,6 @@ static bool ls_verify(void *state, char *msg, size_t msglen)
 	return true;
 }
 
-static void ls_stats(void *state, struct smr_stats *out)
-{
-	smr_stats_read(((struct ls_state *)state)->dom, out);
-}
-
 static void *ls_domain(void *state)
 {
 	return ((struct ls_state *)state)->dom;
@@ -525,7 +520,6 @@ static const struct workload_desc wl_list = {
 	.create = ls_create,
 	.thread = ls_thread,
 	.verify = ls_verify,
-	.stats = ls_stats,
 	.domain = ls_domain,
 	.destroy = ls_destroy,
 	.selftest = LS_SELFTEST,

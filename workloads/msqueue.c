@@ -326,11 +326,6 @@ static bool msq_verify(void *state, char *msg, size_t msglen)
 	return true;
 }
 
-static void msq_stats(void *state, struct smr_stats *out)
-{
-	smr_stats_read(((struct msq_state *)state)->dom, out);
-}
-
 static void *msq_domain(void *state)
 {
 	return ((struct msq_state *)state)->dom;
@@ -510,7 +505,6 @@ static const struct workload_desc wl_msqueue = {
 	.create = msq_create,
 	.thread = msq_thread,
 	.verify = msq_verify,
-	.stats = msq_stats,
 	.domain = msq_domain,
 	.destroy = msq_destroy,
 	.selftest = MSQ_SELFTEST,

@@ -230,11 +230,6 @@ static bool tr_verify(void *state, char *msg, size_t msglen)
 	return true;
 }
 
-static void tr_stats(void *state, struct smr_stats *out)
-{
-	smr_stats_read(((struct tr_state *)state)->dom, out);
-}
-
 static void *tr_domain(void *state)
 {
 	return ((struct tr_state *)state)->dom;
@@ -383,7 +378,6 @@ static const struct workload_desc wl_treiber = {
 	.create = tr_create,
 	.thread = tr_thread,
 	.verify = tr_verify,
-	.stats = tr_stats,
 	.domain = tr_domain,
 	.destroy = tr_destroy,
 	.selftest = TR_SELFTEST,

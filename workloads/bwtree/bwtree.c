@@ -1280,11 +1280,6 @@ static bool bw_verify(void *state, char *msg, size_t msglen)
 	return ok;
 }
 
-static void bw_stats(void *state, struct smr_stats *out)
-{
-	smr_stats_read(((struct bw_state *)state)->dom, out);
-}
-
 static void *bw_domain(void *state)
 {
 	return ((struct bw_state *)state)->dom;
@@ -1569,7 +1564,6 @@ static const struct workload_desc wl_bwtree = {
 	.create = bw_create,
 	.thread = bw_thread,
 	.verify = bw_verify,
-	.stats = bw_stats,
 	.domain = bw_domain,
 	.destroy = bw_destroy,
 	.selftest = BW_SELFTEST,
