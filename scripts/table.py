@@ -14,6 +14,10 @@ import argparse
 import csv
 import statistics
 import sys
+import os
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smrb_results import ordered  # noqa: E402  (one definition for every script)
 
 
 def median_range(values):
@@ -36,15 +40,6 @@ def load(path, where):
     for key, value in where:
         rows = [r for r in rows if r.get(key) == value]
     return rows
-
-
-def ordered(rows, key):
-    seen = []
-    for r in rows:
-        v = r.get(key, "")
-        if v not in seen:
-            seen.append(v)
-    return seen
 
 
 def sort_key(v):
