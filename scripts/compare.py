@@ -12,6 +12,13 @@ Method (the "why" is in README-regression.md):
     hits one repetition of every scheme alike, cancels out.
   * Per cell: the median of those per-repetition ratios, and its noise band, the
     interquartile range (25th..75th percentile) of the per-repetition ratios.
+  * A run may hold several sessions (a `session` column: whole runs of the
+    matrix, one after another, as `make bench-ci-baseline` records).  Then the
+    cell's median is the median of the sessions' medians, and its band spans
+    from the lowest session's 25th percentile to the highest one's 75th: the
+    drift between runs of unchanged code, which the repetitions of one run do
+    not see (a 2-thread cell on a shared VM can move 50% from one run to the
+    next), widens the band of the cells it affects, and only those.
   * A cell REGRESSED when NEW's median ratio is above OLD's by more than the
     two bands leave room for (NEW's 25th percentile above OLD's 75th: the
     middle halves do not overlap) AND by more than --min-effect percent
@@ -41,7 +48,7 @@ MEASURED = {
     "ops_per_s", "cycles_per_op", "instr_per_op", "l1d_miss_per_op",
     "llc_miss_per_op", "br_miss_per_op", "ctx_switches", "page_faults",
     "migrations", "retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb",
-    "pin", "verify", "ended",
+    "pin", "verify", "ended", "session",
 }
 REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op")
 NORMALISER = "none"   # --normaliser changes it
@@ -83,6 +90,7 @@ class Run:
         else:
             self.params = [c for c in self.columns if c not in MEASURED]
         self.measured = [c for c in self.columns if c not in self.params]
+        self.sessions = 1
         self.nrows = len(self.rows)
         self.machine = {}
         mj = os.path.join(os.path.dirname(self.path), "machine.json")
@@ -105,16 +113,18 @@ class Run:
         (cells pinned differently are not the same experiment) and the param
         columns, the same list for both runs (a column a run lacks is empty)."""
         self.keycols = keycols
-        # (workload, scheme, threads, keyvals) -> rep -> [ns_per_op, ..]
+        # (workload, scheme, threads, keyvals) -> (session, rep) -> [ns_per_op, ..]
         self.cells = {}
         self.durations = []
+        sessions = set()
         for row in self.rows:
             try:
                 threads = int(row["threads"])
-                rep = int(row["rep"])
+                rep = (int(row.get("session") or 1), int(row["rep"]))
                 ns = float(row["ns_per_op"])
             except (TypeError, ValueError):
-                raise Refuse("%s line %d: bad threads, rep or ns_per_op" % (self.path, row["_line"]))
+                raise Refuse("%s line %d: bad threads, rep, session or ns_per_op" % (self.path, row["_line"]))
+            sessions.add(rep[0])
             if not (ns > 0 and math.isfinite(ns)):
                 raise Refuse("%s line %d: ns_per_op %r is not a positive number"
                              % (self.path, row["_line"], row["ns_per_op"]))
@@ -125,6 +135,7 @@ class Run:
                     self.durations.append(float(row["duration_s"]))
                 except ValueError:
                     pass
+        self.sessions = len(sessions)
 
     def ns(self, key, rep):
         """ns_per_op of a cell in one repetition.  A param swept for another
@@ -169,16 +180,26 @@ def quartiles(xs):
 
 
 class Stat:
-    """A cell's normalised ratio in one run: median and band over the reps."""
+    """A cell's normalised ratio in one run: median and band over the reps;
+    over several sessions, the median of their medians and the envelope of
+    their bands."""
 
     def __init__(self, run, key):
         nk = run.normaliser(key)
         reps = sorted(set(run.cells[key]) & set(run.cells[nk]))
         if not reps:
             raise Refuse("%s: %s and its '%s' share no repetition" % (run.path, run.name(key), NORMALISER))
-        self.ratios = [run.ns(key, r) / run.ns(nk, r) for r in reps]
-        self.lo, self.med, self.hi = quartiles(self.ratios)
-        self.n = len(reps)
+        by_session = {}
+        for r in reps:
+            by_session.setdefault(r[0], []).append(run.ns(key, r) / run.ns(nk, r))
+        per = [quartiles(rs) for rs in by_session.values()]
+        if len(per) == 1:
+            self.lo, self.med, self.hi = per[0]
+        else:
+            self.med = statistics.median(q[1] for q in per)
+            self.lo = min(q[0] for q in per)
+            self.hi = max(q[2] for q in per)
+        self.n = min(len(rs) for rs in by_session.values())   # reps per session
 
 
 def describe_params(run, key):
@@ -187,9 +208,13 @@ def describe_params(run, key):
 
 def check_comparable(old, new):
     """Refuse runs whose columns differ; then index both on the same key columns."""
-    if set(old.measured) != set(new.measured):
-        only_old = [c for c in old.measured if c not in new.measured]
-        only_new = [c for c in new.measured if c not in old.measured]
+    # `session` is bookkeeping, not a measurement: a multi-session baseline
+    # compares with a plain run.
+    mo = set(old.measured) - {"session"}
+    mn = set(new.measured) - {"session"}
+    if mo != mn:
+        only_old = [c for c in old.measured if c not in mn and c != "session"]
+        only_new = [c for c in new.measured if c not in mo and c != "session"]
         raise Refuse("columns differ (only in OLD: %s; only in NEW: %s)" %
                      (",".join(only_old) or "-", ",".join(only_new) or "-"))
     # Param columns: compared per (workload, scheme) both runs have, so that
@@ -299,6 +324,9 @@ def main(argv):
                     help="the scheme every ratio is taken against (default none, the leak floor)")
     ap.add_argument("--strict", action="store_true",
                     help="exit 2 if a cell of OLD is missing from NEW (default: note it)")
+    ap.add_argument("--flagged", metavar="FILE",
+                    help="write the regressed cells to FILE, one 'workload scheme threads' line each "
+                         "(scripts/bench_ci.sh re-runs them to confirm)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:
@@ -333,13 +361,23 @@ def main(argv):
     varying = varying_params([old, new])
     for run in (old, new):
         m = run.machine
-        reps = sorted({r for v in run.cells.values() for r in v})
-        print("%s %s: %d rows, %d reps%s" % (
+        reps = {r[1] for v in run.cells.values() for r in v}
+        print("%s %s: %d rows, %d reps%s%s" % (
             run.label, run.path, run.nrows, len(reps),
+            " in each of %d sessions" % run.sessions if run.sessions > 1 else "",
             ", git %s, %s" % (m.get("git_revision", "?"), m.get("date_utc", "?")) if m else ""))
     print("method: ns_per_op / ns_per_op of '%s' (same run, same rep); median over reps, band = "
-          "interquartile range; flagged if the middle halves do not overlap and |change| > %g%%"
-          % (NORMALISER, args.min_effect))
+          "interquartile range%s; flagged if the middle halves do not overlap and |change| > %g%%"
+          % (NORMALISER, " (widened to span every session's)" if max(old.sessions, new.sessions) > 1 else "",
+             args.min_effect))
+    # Ratios travel between machines only roughly (a locked RMW costs more on
+    # one CPU than another): say so when the two runs' machines differ.
+    if old.machine and new.machine:
+        for field in ("cpu_model", "online_cpus"):
+            a, b = old.machine.get(field), new.machine.get(field)
+            if a is not None and b is not None and a != b:
+                print("compare.py: warning: %s differs: %r in OLD, %r in NEW; ratios may shift with the CPU"
+                      % (field, a, b), file=sys.stderr)
     for run, idx in ((old, 1), (new, 2)):
         nreps = min(st[idx].n for st in stats)
         if nreps < 3:
@@ -394,6 +432,14 @@ def main(argv):
         print("REGRESSION: %s: ratio to %s %.3f -> %.3f (%+.1f%%, band %.1f%%, min effect %g%%)"
               % (old.name(k), NORMALISER, so.med, sn.med, 100 * change, 100 * band, args.min_effect))
     print("%d cell(s) compared: %d regressed, %d improved" % (len(stats), len(regressed), len(improved)))
+    if args.flagged:
+        try:
+            with open(args.flagged, "w") as f:
+                for k, *_ in regressed:
+                    f.write("%s %s %d\n" % (k[0], k[1], k[2]))
+        except OSError as e:
+            print("compare.py: cannot write %s: %s" % (args.flagged, e), file=sys.stderr)
+            return 2
     return 1 if regressed else 0
 
 

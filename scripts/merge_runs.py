@@ -9,6 +9,11 @@ a row gets an empty value for a param its run did not have, as smrbench itself
 leaves another scheme's param empty.  OUT is written to a temporary name and
 renamed, so a reader never sees half a file.  Exit 2 if the inputs' measured
 columns differ (they came from different smrbench versions).
+
+--session N adds a `session` column (after `rep`) holding N: one run of the
+whole matrix.  scripts/compare.py takes a baseline made of several sessions'
+files (merged again, without --session) as several runs of the same code, and
+widens its noise band by their spread.
 """
 
 import csv
@@ -24,8 +29,14 @@ def split_header(cols, path):
 
 
 def main(argv):
+    session = None
+    if argv[:1] == ["--session"]:
+        if len(argv) < 2 or not argv[1].isdigit() or int(argv[1]) < 1:
+            print("merge_runs.py: --session wants a positive integer", file=sys.stderr)
+            return 2
+        session, argv = argv[1], argv[2:]
     if len(argv) < 2:
-        print("usage: merge_runs.py OUT.csv IN.csv [IN.csv ..]", file=sys.stderr)
+        print("usage: merge_runs.py [--session N] OUT.csv IN.csv [IN.csv ..]", file=sys.stderr)
         return 2
     out, inputs = argv[0], argv[1:]
     measured, params, rows = None, [], []
@@ -33,13 +44,24 @@ def main(argv):
         with open(path, newline="") as f:
             r = csv.DictReader(f)
             m, p = split_header(list(r.fieldnames or []), path)
+            if session is not None:
+                if "session" in m:
+                    print("merge_runs.py: %s already has a session column" % path, file=sys.stderr)
+                    return 2
+                if "rep" not in m:
+                    print("merge_runs.py: %s: no 'rep' column" % path, file=sys.stderr)
+                    return 2
+                m = m[:m.index("rep") + 1] + ["session"] + m[m.index("rep") + 1:]
             if measured is None:
                 measured = m
             elif m != measured:
                 print("merge_runs.py: %s: measured columns differ from %s's" % (path, inputs[0]), file=sys.stderr)
                 return 2
             params += [c for c in p if c not in params]
-            rows += list(r)
+            for row in r:
+                if session is not None:
+                    row["session"] = session
+                rows.append(row)
     tmp = "%s.tmp.%d" % (out, os.getpid())
     with open(tmp, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=measured + params, restval="", lineterminator="\n")

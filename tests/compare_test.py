@@ -280,6 +280,58 @@ def merge_union_of_params():
     assert len(rows) == 12 and rows[0]["qsbr_k"] == "" and rows[-1]["qsbr_k"] == "100", rows
 
 
+def sessions_of(dirs, seeds_out):
+    """Merge the runs.csv of `dirs`, as sessions 1..n (merge_runs.py --session,
+    then merged again, as scripts/bench_ci.sh --baseline does)."""
+    parts = []
+    for i, d in enumerate(dirs, 1):
+        part = os.path.join(d, "session.csv")
+        p = subprocess.run([sys.executable, MERGE, "--session", str(i), part, os.path.join(d, "runs.csv")])
+        assert p.returncode == 0
+        parts.append(part)
+    os.mkdir(seeds_out)
+    p = subprocess.run([sys.executable, MERGE, os.path.join(seeds_out, "runs.csv")] + parts)
+    assert p.returncode == 0
+    return seeds_out
+
+
+@test
+def drift_between_sessions():
+    """a cell that drifts between runs of unchanged code (ebr t=2 at 2.0, 2.9, 2.1 in three sessions) passes against a 3-session baseline, is flagged against one session alone, and a real regression beyond every session (3.8) is still flagged"""
+    runs = [write_run(steady({**BASE, ("ebr", 2): r}, seed=i)) for i, r in enumerate((2.0, 2.9, 2.1), 1)]
+    base = sessions_of(runs, os.path.join(TMP, "three_sessions"))
+    with open(os.path.join(base, "runs.csv")) as f:
+        header = f.readline().strip().split(",")
+    assert header[header.index("rep") + 1] == "session", header
+    new = write_run(steady({**BASE, ("ebr", 2): 2.8}, seed=9))
+    rc, out, err = compare(base, new)
+    assert rc == 0 and verdict_of(out, "lazy ebr t=2") in ("ok", "ok (noisy)"), (rc, out, err)
+    assert "5 reps in each of 3 sessions" in out, out
+    rc, out, err = compare(runs[0], new)
+    assert rc == 1 and verdict_of(out, "lazy ebr t=2") == "REGRESSED", (rc, out)
+    worse = write_run(steady({**BASE, ("ebr", 2): 3.8}, seed=10))
+    flagged = os.path.join(TMP, "flagged.txt")
+    rc, out, err = compare(base, worse, "--flagged", flagged)
+    assert rc == 1 and verdict_of(out, "lazy ebr t=2") == "REGRESSED", (rc, out)
+    assert verdict_of(out, "lazy ebr t=1") == "ok", out
+    with open(flagged) as f:
+        assert f.read() == "lazy ebr 2\n"
+
+
+@test
+def flagged_file_empty_when_clean():
+    """--flagged writes an empty file when nothing regressed (a stale list never survives)"""
+    old = write_run(steady(BASE, seed=1))
+    new = write_run(steady(BASE, seed=2))
+    flagged = os.path.join(TMP, "flagged_clean.txt")
+    with open(flagged, "w") as f:
+        f.write("lazy ebr 1\n")
+    rc, out, err = compare(old, new, "--flagged", flagged)
+    assert rc == 0, (rc, out, err)
+    with open(flagged) as f:
+        assert f.read() == "", "stale flagged list kept"
+
+
 def main():
     print("1..%d" % len(tests))
     failed = 0
