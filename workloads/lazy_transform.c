@@ -247,8 +247,15 @@ lt_get(struct lt_state *st, smr_thread *t, struct lt_clone *out, struct wl_threa
 	bool got = false;
 	smr_begin(t);
 	/* relaxed: only a hint; try_transform takes the source with an exchange. */
+	/*
+	 * The transform gets its own clone, not out: out's address would escape
+	 * to that out-of-line call, and every compiler barrier (a scheme's
+	 * begin/end) would then force the reader's clone through the stack.
+	 */
+	struct lt_clone fresh;
 	if (__builtin_expect(atomic_load_explicit(&st->source, memory_order_relaxed) != NULL, 0) &&
-	    lt_try_transform(st, t, out, kind)) {
+	    lt_try_transform(st, t, &fresh, kind)) {
+		*out = fresh;
 		got = true;
 	} else {
 		struct lt_cell *v = smr_protect(t, 0, &st->value);
