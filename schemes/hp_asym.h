@@ -15,6 +15,8 @@
 
 #define SMR_PARAMS_hp_asym \
 	{ "hpa_r0", "1000", "retire-list threshold R = hpa_r0 + 2H (H: all hazard slots); each scan costs a membarrier", \
-	  0, 1L << 30 },
+	  0, 1L << 30 }, \
+	{ "hpa_linger", "1", "1: hazards are cleared once per batch, at quiescent points (a slot keeps its last object until then); 0: at the end of every operation, as hp", \
+	  0, 1 },
 
 #endif

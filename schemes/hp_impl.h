@@ -15,8 +15,15 @@
  * the slow paths the same way.  A translation unit includes one instance.
  *
  * Read side: K hazard slots per thread (cfg->hazard_slots).  protect(slot,
- * src) loads *src, publishes the unmarked address in the slot and re-loads
- * *src until the two loads agree; end() clears the slots.
+ * src) loads *src, publishes it in the slot (mark bits and all: scan strips
+ * them, which keeps a mask off the reader's path) and re-loads *src until the
+ * two loads agree; end() clears the slots.  hp-asym with hpa_linger=1 (its
+ * default) clears them at the thread's quiescent points instead, once per
+ * batch of operations: a slot then keeps the last object it protected, at
+ * most K objects per thread, until the next protect overwrites it or the
+ * batch ends.  That is a bounded delay of reclamation, never a premature
+ * free, and it takes the per-operation clearing (about a third of hp-asym's
+ * cost over none on a lazy get) off the read path.
  *
  * Write side: retire pushes onto a per-thread list; once it holds R objects
  * (R = r0 + 2H, H = every slot of every thread, Hart et al.'s 100 + 2H when
@@ -47,6 +54,7 @@ struct HP_(thread) {
 	struct smr_slot slot;
 	void *_Atomic *hp;            /* this thread's k slots, on line(s) of their own */
 	int k;
+	bool linger;                  /* hp-asym, hpa_linger=1: slots cleared at quiescent(), not end() */
 	bool scanning;                /* a destructor run by scan() may retire: no nested scan */
 	struct HP_(domain) *d;
 	uint64_t threshold;           /* R: scan once the list holds this many */
@@ -72,7 +80,21 @@ void HP_(stats)(struct HP_(domain) *d, struct smr_stats *out);
 void HP_(scan)(struct HP_(thread) *t);
 
 static inline void HP_(begin)(struct HP_(thread) *t) { (void)t; }
-static inline void HP_(quiescent)(struct HP_(thread) *t) { (void)t; }
+
+static inline __attribute__((always_inline)) void HP_(clear_)(struct HP_(thread) *t)
+{
+	/* release: every read of the protected objects happens before a
+	 * reclaimer that sees the slot empty frees them. */
+	void *_Atomic *hp = t->hp;
+	for (int i = 0, k = t->k; i < k; i++)
+		atomic_store_explicit(&hp[i], NULL, memory_order_release);
+}
+
+static inline void HP_(quiescent)(struct HP_(thread) *t)
+{
+	if (HP_ASYM && t->linger)
+		HP_(clear_)(t);
+}
 
 static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(thread) *t, int slot, void *_Atomic *src)
 {
@@ -87,7 +109,7 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 		 * runs membarrier() before reading the slots, which drains our
 		 * store buffer (a full barrier here, at that moment) first.
 		 */
-		atomic_store_explicit(h, smr_unmark(p), memory_order_release);
+		atomic_store_explicit(h, p, memory_order_release);
 		atomic_signal_fence(memory_order_seq_cst);
 		/* acquire: the object's contents, published with the link, are visible. */
 		void *q = atomic_load_explicit(src, memory_order_acquire);
@@ -98,7 +120,7 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 		 * reclaimer that unlinked the object could miss our hazard and
 		 * free it.  A locked RMW costs ~2 ns here, an mfence 16.
 		 */
-		atomic_exchange_explicit(h, smr_unmark(p), memory_order_seq_cst);
+		atomic_exchange_explicit(h, p, memory_order_seq_cst);
 		/*
 		 * seq_cst load (a plain mov on x86): with the exchange above and
 		 * the reclaimer's seq_cst fence between its unlink and its slot
@@ -116,11 +138,9 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 
 static inline __attribute__((always_inline)) void HP_(end)(struct HP_(thread) *t)
 {
-	/* release: every read of the protected objects happens before a
-	 * reclaimer that sees the slot empty frees them. */
-	void *_Atomic *hp = t->hp;
-	for (int i = 0, k = t->k; i < k; i++)
-		atomic_store_explicit(&hp[i], NULL, memory_order_release);
+	/* Expect lingering, hp-asym's default: the clearing loop goes out of line. */
+	if (!(HP_ASYM && __builtin_expect(t->linger, 1)))
+		HP_(clear_)(t);
 }
 
 static inline void HP_(push_)(struct HP_(thread) *t, struct smr_node *n)

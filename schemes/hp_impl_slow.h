@@ -91,6 +91,9 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 		t->k = d->k;
 		t->hp = &d->hazards[(size_t)i * d->stride];
 		t->threshold = r;
+#if HP_ASYM
+		t->linger = SMR_PARAM(cfg, 1) != 0;
+#endif
 		t->snap = calloc(h, sizeof(void *));
 		if (!t->snap) {
 			fprintf(stderr, "smrbench: out of memory allocating hazard snapshots\n");
@@ -108,7 +111,7 @@ struct HP_(thread) *HP_(register)(struct HP_(domain) *d)
 
 void HP_(unregister)(struct HP_(thread) *t)
 {
-	HP_(end)(t);
+	HP_(clear_)(t);
 	/* What a scan cannot free yet stays with the record: the next thread
 	 * that claims it, or domain destroy, frees it. */
 	if (t->retired.head)
@@ -148,8 +151,8 @@ void HP_(scan)(struct HP_(thread) *t)
 		for (int j = 0; j < d->k; j++) {
 			/* acquire: pairs with end()'s release, so a reader's last reads of
 			 * an object happen before we free it. */
-			void *p = atomic_load_explicit(&d->hazards[(size_t)i * d->stride + (size_t)j],
-						       memory_order_acquire);
+			void *p = smr_unmark(atomic_load_explicit(&d->hazards[(size_t)i * d->stride + (size_t)j],
+								  memory_order_acquire));
 			if (p)
 				t->snap[n++] = p;
 		}
