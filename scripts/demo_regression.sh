@@ -136,6 +136,11 @@ while [ $i -le "$reruns" ]; do
 	if [ $rc -eq 0 ]; then
 		passed=$((passed + 1))
 		say "  passed: $(tail -n 1 "$work/runs/rerun-$i.out")"
+		if grep -q "^bench_ci.sh: not confirmed" "$work/runs/rerun-$i.log"; then
+			say "  (after a confirmation run: the first comparison flagged"
+			grep '^REGRESSION' "$work/runs/rerun-$i.out" | sed 's/^/    /'
+			say "   and the re-run of those cells did not)"
+		fi
 	else
 		say "  FAILED (exit $rc):"
 		grep '^REGRESSION' "$work/runs/rerun-$i.out" | sed 's/^/    /'
@@ -149,8 +154,9 @@ say "slowed run ($scheme: $slow)"
 run_ci slow slowed >"$work/runs/slowed.out"
 rc=$?
 sed 's/^/    /' "$work/runs/slowed.out"
+grep '^bench_ci.sh: \(CONFIRMED\|not confirmed\)' "$work/runs/slowed.log" | sed 's/^/    /'
 flagged=no
-grep -q "^REGRESSION: [^ ]* $scheme t=" "$work/runs/slowed.out" && [ $rc -eq 1 ] && flagged=yes
+grep -q "^bench_ci.sh: CONFIRMED REGRESSION: [^ ]* $scheme t=" "$work/runs/slowed.log" && [ $rc -eq 1 ] && flagged=yes
 
 say "summary: $passed of $reruns unchanged runs passed; slowed $scheme flagged: $flagged (exit $rc)"
 [ "$keep" = yes ] && say "kept $work"
