@@ -1,0 +1,117 @@
+#!/bin/sh
+# tests/bench_ci_test.sh - the mechanics of scripts/bench_ci.sh (make bench-ci):
+# a multi-session baseline, a flagged cell re-run before failing, a
+# slowdown confirmed and named, and results never overwritten.
+#
+# The runs are real but tiny (lazy, 1 thread, 0.05 s cells) and the
+# "slowdown" is made by a wrapper around smrbench that doubles ebr's ns_per_op
+# in the CSV it wrote: the point is the decision logic, not the timing, so
+# the verdicts here cannot depend on how busy the machine is.  The minimum
+# effect is 50%, far below the doubling and far above what noise does to
+# 3-repetition medians.  The sanitized trees skip it: it checks shell and
+# Python, which they do not instrument.
+. "${srcdir:-.}/tests/lib.sh"
+
+BCI=${srcdir:-.}/scripts/bench_ci.sh
+PY=${PYTHON:-python3}
+SMRB_ABS=$(cd "$(dirname "$SMRBENCH")" && pwd)/$(basename "$SMRBENCH")
+
+if [ "$SANITIZER" != no ]; then
+	skip "bench_ci mechanics" "the $SANITIZER tree: shell and Python only, checked in the plain tree"
+	tap_done
+fi
+
+export BENCH_CI_WORKLOADS=lazy BENCH_CI_THREADS=1 BENCH_CI_REPS=3 BENCH_CI_DURATION=0.05
+export BENCH_CI_SESSIONS=2 BENCH_CI_MIN_EFFECT=50
+unset BENCH_CI_CONFIRM BENCH_CI_NORMALISER
+
+# A wrapper that doubles ebr's ns_per_op in the runs.csv a `run` wrote; with
+# MODE=first only outside confirm/ (a one-off disturbance), with MODE=always
+# everywhere (a slowdown in the code).
+wrapper() {
+	cat >"$TMPD/smrbench-$1" <<EOF
+#!/bin/sh
+"$SMRB_ABS" "\$@"; rc=\$?
+out=; prev=
+for a in "\$@"; do [ "\$prev" = "-o" ] && out=\$a; prev=\$a; done
+case $1:\$out in
+first:*/confirm/*|*:) ;;
+*) if [ -f "\$out/runs.csv" ]; then
+	awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) { if (\$i == "scheme") s = i; if (\$i == "ns_per_op") n = i } }
+		NR > 1 && \$s == "ebr" { \$n = \$n * 2 } { print }' "\$out/runs.csv" >"\$out/runs.csv.x" &&
+	mv "\$out/runs.csv.x" "\$out/runs.csv"
+   fi ;;
+esac
+exit \$rc
+EOF
+	chmod +x "$TMPD/smrbench-$1"
+}
+wrapper first
+wrapper always
+
+# ---- the baseline: two sessions, trimmed to none, ebr and qsbr ----
+base=$TMPD/baseline
+sh "$BCI" --smrbench "$SMRBENCH" --python "$PY" --baseline --force --baseline-dir "$base" \
+	>"$TMPD/base.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] || [ ! -f "$base/runs.csv" ]; then
+	not_ok "bench_ci --baseline: exit $rc"
+	diag_file "$TMPD/base.log" 30
+	tap_done
+fi
+sc=$(csv_col "$base/runs.csv" session)
+ss=$(awk -F, -v c="$sc" 'NR > 1 { print $c }' "$base/runs.csv" | sort -u | tr '\n' ' ')
+[ "$sc" -gt 0 ] && [ "$ss" = "1 2 " ]
+check $? "baseline: runs.csv has a session column holding sessions 1 and 2 (got '$ss')"
+grep -qx "sessions=2" "$base/bench-ci.txt"
+check $? "baseline: bench-ci.txt records sessions=2"
+# Fewer schemes, fewer cells: bench_ci runs only the baseline's schemes.
+scol=$(csv_col "$base/runs.csv" scheme)
+awk -F, -v c="$scol" 'NR == 1 || $c == "none" || $c == "ebr" || $c == "qsbr"' "$base/runs.csv" >"$base/x" &&
+	mv "$base/x" "$base/runs.csv"
+
+# ---- a one-off disturbance: flagged, re-run, not confirmed, passes ----
+sh "$BCI" --smrbench "$TMPD/smrbench-first" --python "$PY" --baseline-dir "$base" --out "$TMPD/noise" \
+	>"$TMPD/noise.out" 2>"$TMPD/noise.log"
+rc=$?
+grep -q "^REGRESSION: lazy ebr t=1 " "$TMPD/noise.out" && grep -q "^bench_ci.sh: not confirmed" "$TMPD/noise.log" &&
+	[ -f "$TMPD/noise/confirm/runs.csv" ] && [ $rc -eq 0 ]
+st=$?
+check $st "one-off slow ebr: flagged, re-run in confirm/, not confirmed, exit 0 (got $rc)"
+[ $st -eq 0 ] || { diag_file "$TMPD/noise.log" 20; diag_file "$TMPD/noise.out" 20; }
+grep -q "lazy ebr 1" "$TMPD/noise/flagged.txt" && ! grep -qv "^lazy ebr 1$" "$TMPD/noise/flagged.txt"
+check $? "one-off slow ebr: flagged.txt lists exactly lazy ebr 1"
+
+# ---- a slowdown in the code: confirmed and named, exit 1 ----
+sh "$BCI" --smrbench "$TMPD/smrbench-always" --python "$PY" --baseline-dir "$base" --out "$TMPD/slow" \
+	>"$TMPD/slow.out" 2>"$TMPD/slow.log"
+rc=$?
+grep -q "^bench_ci.sh: CONFIRMED REGRESSION: lazy ebr t=1 " "$TMPD/slow.log" && [ $rc -eq 1 ]
+st=$?
+check $st "slow ebr: CONFIRMED REGRESSION names lazy ebr t=1, exit 1 (got $rc)"
+[ $st -eq 0 ] || diag_file "$TMPD/slow.log" 30
+grep "^bench_ci.sh: CONFIRMED" "$TMPD/slow.log" | grep -qv " ebr t="
+check $((1 - $?)) "slow ebr: no other scheme confirmed"
+# The ratios are printed with the cell: ~2x the baseline's.
+grep -q "^REGRESSION: lazy ebr t=1 .*ratio to none [0-9.]* -> [0-9.]* (+[0-9]" "$TMPD/slow.out"
+check $? "slow ebr: the REGRESSION line gives both ratios and the change"
+
+# ---- BENCH_CI_CONFIRM=0 fails at once ----
+BENCH_CI_CONFIRM=0 sh "$BCI" --smrbench "$TMPD/smrbench-first" --python "$PY" --baseline-dir "$base" \
+	--out "$TMPD/noconfirm" >"$TMPD/noconfirm.out" 2>"$TMPD/noconfirm.log"
+rc=$?
+[ $rc -eq 1 ] && [ ! -e "$TMPD/noconfirm/confirm" ]
+check $? "BENCH_CI_CONFIRM=0: a flagged run fails at once, no confirm/ (got $rc)"
+
+# ---- results are never overwritten; bad settings are refused ----
+sh "$BCI" --smrbench "$SMRBENCH" --python "$PY" --baseline-dir "$base" --out "$TMPD/noise" \
+	>/dev/null 2>"$TMPD/exists.log"
+rc=$?
+[ $rc -eq 2 ] && grep -q "already exists" "$TMPD/exists.log"
+check $? "an existing --out folder is refused with exit 2 (got $rc)"
+BENCH_CI_SESSIONS=0 sh "$BCI" --smrbench "$SMRBENCH" --python "$PY" --baseline-dir "$base" \
+	--out "$TMPD/zero" >/dev/null 2>"$TMPD/zero.log"
+rc=$?
+[ $rc -eq 2 ] && grep -q "BENCH_CI_SESSIONS" "$TMPD/zero.log" && [ ! -e "$TMPD/zero" ]
+check $? "BENCH_CI_SESSIONS=0 is refused with exit 2 before any run (got $rc)"
+tap_done
