@@ -45,7 +45,11 @@ sessions=${BENCH_CI_SESSIONS:-3}          # whole runs of the matrix in a baseli
 confirm=${BENCH_CI_CONFIRM:-1}            # 1: re-run flagged cells before failing
 threads=${BENCH_CI_THREADS:-1,2}
 workloads=${BENCH_CI_WORKLOADS:-lazy treiber list}
-min_effect=${BENCH_CI_MIN_EFFECT:-15}
+# 25%, not compare.py's 15%: a fresh CI clone, run right after the test
+# suite, measured treiber hp t=1 18% above the baseline twice in a row (its
+# confirmation too), unchanged code; the slowed-ebr demo moves lazy ebr by
+# 50-86%.
+min_effect=${BENCH_CI_MIN_EFFECT:-25}
 normaliser=${BENCH_CI_NORMALISER:-none}   # the scheme ratios are taken against (compare.py)
 
 usage() {
