@@ -3,13 +3,13 @@
 # a multi-session baseline, a flagged cell re-run before failing, a
 # slowdown confirmed and named, and results never overwritten.
 #
-# The runs are real but tiny (lazy, 1 thread, 0.05 s cells) and the
-# "slowdown" is made by a wrapper around smrbench that doubles ebr's ns_per_op
-# in the CSV it wrote: the point is the decision logic, not the timing, so
-# the verdicts here cannot depend on how busy the machine is.  The minimum
-# effect is 50%, far below the doubling and far above what noise does to
-# 3-repetition medians.  The sanitized trees skip it: it checks shell and
-# Python, which they do not instrument.
+# The runs are real but tiny (lazy, 1 thread, 0.05 s cells), and a wrapper
+# around smrbench then rewrites the ns_per_op of every row it wrote with
+# fixed values (none 10, qsbr 11, ebr 20 or, "slowed", 40; a small fixed
+# step per repetition): the point is the decision logic, not the timing, so
+# the verdicts cannot depend on how busy the machine is (make -j2 check runs
+# other tests beside this one).  The sanitized trees skip it: it checks
+# shell and Python, which they do not instrument.
 . "${srcdir:-.}/tests/lib.sh"
 
 BCI=${srcdir:-.}/scripts/bench_ci.sh
@@ -25,33 +25,39 @@ export BENCH_CI_WORKLOADS=lazy BENCH_CI_THREADS=1 BENCH_CI_REPS=3 BENCH_CI_DURAT
 export BENCH_CI_SESSIONS=2 BENCH_CI_MIN_EFFECT=50
 unset BENCH_CI_CONFIRM BENCH_CI_NORMALISER
 
-# A wrapper that doubles ebr's ns_per_op in the runs.csv a `run` wrote; with
-# MODE=first only outside confirm/ (a one-off disturbance), with MODE=always
-# everywhere (a slowdown in the code).
+# wrapper MODE: smrbench, then the fixed ns_per_op values in the runs.csv a
+# `run` wrote.  MODE=steady: ebr at 20; MODE=first: ebr at 40 outside
+# confirm/ only (a one-off disturbance); MODE=always: ebr at 40 everywhere
+# (a slowdown in the code).
 wrapper() {
 	cat >"$TMPD/smrbench-$1" <<EOF
 #!/bin/sh
+mode=$1
 "$SMRB_ABS" "\$@"; rc=\$?
 out=; prev=
 for a in "\$@"; do [ "\$prev" = "-o" ] && out=\$a; prev=\$a; done
-case $1:\$out in
-first:*/confirm/*|*:) ;;
-*) if [ -f "\$out/runs.csv" ]; then
-	awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) { if (\$i == "scheme") s = i; if (\$i == "ns_per_op") n = i } }
-		NR > 1 && \$s == "ebr" { \$n = \$n * 2 } { print }' "\$out/runs.csv" >"\$out/runs.csv.x" &&
-	mv "\$out/runs.csv.x" "\$out/runs.csv"
-   fi ;;
+[ -n "\$out" ] && [ -f "\$out/runs.csv" ] || exit \$rc
+slow=2
+case \$mode:\$out in
+steady:*|first:*/confirm/*) slow=1 ;;
 esac
+awk -F, -v OFS=, -v slow="\$slow" '
+	NR == 1 { for (i = 1; i <= NF; i++) { if (\$i == "scheme") s = i; if (\$i == "ns_per_op") n = i; if (\$i == "rep") r = i }
+		  print; next }
+	{ base = \$s == "none" ? 10 : \$s == "qsbr" ? 11 : \$s == "ebr" ? 20 * slow : 15
+	  \$n = sprintf("%.4f", base * (1 + 0.01 * (\$r % 3))); print }' "\$out/runs.csv" >"\$out/runs.csv.x" &&
+	mv "\$out/runs.csv.x" "\$out/runs.csv"
 exit \$rc
 EOF
 	chmod +x "$TMPD/smrbench-$1"
 }
+wrapper steady
 wrapper first
 wrapper always
 
 # ---- the baseline: two sessions, trimmed to none, ebr and qsbr ----
 base=$TMPD/baseline
-sh "$BCI" --smrbench "$SMRBENCH" --python "$PY" --baseline --force --baseline-dir "$base" \
+sh "$BCI" --smrbench "$TMPD/smrbench-steady" --python "$PY" --baseline --force --baseline-dir "$base" \
 	>"$TMPD/base.log" 2>&1
 rc=$?
 if [ $rc -ne 0 ] || [ ! -f "$base/runs.csv" ]; then
