@@ -4,7 +4,9 @@
  * reclaimer issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) before each
  * scan.  That costs 6-11 us with another thread running on the development
  * machines, so scans are batched: R = hpa_r0 + 2H with hpa_r0 = 1000 by
- * default (folly's threshold), against hp's 100.  The code is hp_impl.h's.
+ * default (folly's threshold), against hp's 100.  Its hazards linger until
+ * the thread's quiescent point instead of being cleared at every end() (see
+ * hp_impl.h).  The code is hp_impl.h's.
  */
 #ifndef SMR_HP_ASYM_H
 #define SMR_HP_ASYM_H
@@ -15,8 +17,6 @@
 
 #define SMR_PARAMS_hp_asym \
 	{ "hpa_r0", "1000", "retire-list threshold R = hpa_r0 + 2H (H: all hazard slots); each scan costs a membarrier", \
-	  0, 1L << 30 }, \
-	{ "hpa_linger", "1", "1: hazards are cleared once per batch, at quiescent points (a slot keeps its last object until then); 0: at the end of every operation, as hp", \
-	  0, 1 },
+	  0, 1L << 30 },
 
 #endif

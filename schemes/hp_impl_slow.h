@@ -91,9 +91,6 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 		t->k = d->k;
 		t->hp = &d->hazards[(size_t)i * d->stride];
 		t->threshold = r;
-#if HP_ASYM
-		t->linger = SMR_PARAM(cfg, 1) != 0;
-#endif
 		t->snap = calloc(h, sizeof(void *));
 		if (!t->snap) {
 			fprintf(stderr, "smrbench: out of memory allocating hazard snapshots\n");

@@ -15,7 +15,7 @@
 # has one producer; the bound assumes one for every workload (looser).
 #
 # Runs lazy with period=0 (a new source as fast as the producer can make
-# them) for hp and hp-asym, list for hp-asym with both hpa_linger settings,
+# them) for hp and hp-asym, list for hp-asym (lingering hazards, 3 slots),
 # and every other workload `smrbench-faults list` shows for hp, under fault injection and poisoning.  Per row: verify=ok,
 # retired == reclaimed, and the peak within the bound (printed).  A row that
 # retired no more than the bound could not have exceeded it: reported as a
@@ -41,13 +41,13 @@ check_csv() {
 	K=$(slots_of "$w")
 	cs=$(csv_col "$csv" scheme) cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired)
 	cc=$(csv_col "$csv" reclaimed) cp=$(csv_col "$csv" unreclaimed_peak)
-	c0=$(csv_col "$csv" hp_r0) c1=$(csv_col "$csv" hpa_r0) cl=$(csv_col "$csv" hpa_linger)
+	c0=$(csv_col "$csv" hp_r0) c1=$(csv_col "$csv" hpa_r0)
 	if [ "$cs" -eq 0 ] || [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ]; then
 		not_ok "hp bound x $w: runs.csv lacks a column"
 		diag_file "$csv" 1
 		return
 	fi
-	awk -F, -v cs="$cs" -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v c0="$c0" -v c1="$c1" -v cl="$cl" \
+	awk -F, -v cs="$cs" -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v c0="$c0" -v c1="$c1" \
 		-v T="$T" -v K="$K" -v w="$w" '
 		NR == 1 { next }
 		{
@@ -57,7 +57,6 @@ check_csv() {
 			R = r0 + 2 * H
 			bound = T * R
 			scheme = $cs
-			if (cl > 0 && $cl != "") scheme = scheme " (hpa_linger=" $cl ")"
 			what = sprintf("hp bound %s x %s: unreclaimed_peak %s, bound %d = max_threads %d * R %d (R = r0 %s + 2H, H = %d threads * K %d); retired %s reclaimed %s verify %s",
 				       scheme, w, $cp, bound, T, R, r0, T, K, $cr, $cc, $cv)
 			if ($cv != "ok" || $cr != $cc || $cp + 0 > bound)
@@ -103,11 +102,11 @@ lazy_schemes=hp
 echo "$schemes" | grep -qx hp-asym && lazy_schemes=hp,hp-asym
 
 run_one lazy lazy "$lazy_schemes" "$(scaled 0.5)" -P period=0
-# hp-asym clears its hazards per batch (hpa_linger=1, the default) or per
-# operation (0): the bound holds either way.  list: three slots, retires on
+# hp-asym clears its hazards per batch, not per operation: the bound still
+# holds.  list: three slots, retires on
 # the read path.
 if echo "$schemes" | grep -qx hp-asym; then
-	run_one list-asym list hp-asym "$(scaled 0.3)" -P hpa_linger=0,1 -P elements=16 -P update=1
+	run_one list-asym list hp-asym "$(scaled 0.3)" -P elements=16 -P update=1
 fi
 for w in $(list_section "$FAULTS" workloads); do
 	[ "$w" = lazy ] && continue
