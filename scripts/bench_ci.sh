@@ -13,7 +13,7 @@
 # schemes and workloads the baseline has are run: the rest could not be
 # compared anyway (regenerate the baseline to track them).
 #
-# Noise, two ways (README-regression.md says why):
+# Noise, two ways (README.md, "Performance regression tracking", says why):
 #   * The baseline holds BENCH_CI_SESSIONS (default 3) whole runs of the
 #     matrix, one after another; compare.py widens a cell's band by the drift
 #     between them.

@@ -4,7 +4,7 @@
 OLD and NEW are results folders (holding runs.csv) or runs.csv files written by
 `smrbench run` (or merged by scripts/merge_runs.py, as `make bench-ci` does).
 
-Method (the "why" is in README-regression.md):
+Method (the "why" is in README.md, "Performance regression tracking"):
   * A cell is (workload, scheme, threads, pin, every param column).
   * Each row's ns_per_op is divided by the ns_per_op of the `none` scheme with
     the same workload, threads, pin and params in the SAME run and the SAME

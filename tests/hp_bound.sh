@@ -16,10 +16,10 @@
 #
 # Runs lazy with period=0 (a new source as fast as the producer can make
 # them) for hp and hp-asym, list for hp-asym (lingering hazards, 3 slots),
-# and every other workload `smrbench-faults list` shows for hp, under fault injection and poisoning.  Per row: verify=ok,
-# retired == reclaimed, and the peak within the bound (printed).  A row that
-# retired no more than the bound could not have exceeded it: reported as a
-# skip, not a pass.
+# and every other workload `smrbench-faults list` shows for hp, under fault
+# injection and poisoning.  Per row: verify=ok, retired == reclaimed, and
+# the peak within the bound (printed).  A row that retired no more than the
+# bound could not have exceeded it: reported as a skip, not a pass.
 . "${srcdir:-.}/tests/lib.sh"
 
 threads=2
@@ -56,9 +56,8 @@ check_csv() {
 			H = T * K
 			R = r0 + 2 * H
 			bound = T * R
-			scheme = $cs
 			what = sprintf("hp bound %s x %s: unreclaimed_peak %s, bound %d = max_threads %d * R %d (R = r0 %s + 2H, H = %d threads * K %d); retired %s reclaimed %s verify %s",
-				       scheme, w, $cp, bound, T, R, r0, T, K, $cr, $cc, $cv)
+				       $cs, w, $cp, bound, T, R, r0, T, K, $cr, $cc, $cv)
 			if ($cv != "ok" || $cr != $cc || $cp + 0 > bound)
 				print "not ok " what
 			else if ($cr + 0 <= bound)
@@ -103,8 +102,7 @@ echo "$schemes" | grep -qx hp-asym && lazy_schemes=hp,hp-asym
 
 run_one lazy lazy "$lazy_schemes" "$(scaled 0.5)" -P period=0
 # hp-asym clears its hazards per batch, not per operation: the bound still
-# holds.  list: three slots, retires on
-# the read path.
+# holds.  list: three slots, and retires on the read path.
 if echo "$schemes" | grep -qx hp-asym; then
 	run_one list-asym list hp-asym "$(scaled 0.3)" -P elements=16 -P update=1
 fi
