@@ -1,4 +1,7 @@
 /* qsbr.c - quiescent-state-based reclamation: grace periods and batch frees. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "smr.h"
 #include "qsbr.h"
 
@@ -54,24 +57,48 @@ static uint64_t min_seen(struct qsbr_domain *d)
 	return m;
 }
 
+/* Double the ring of sealed batches (it is full), keeping their order. */
+static void sealed_grow(struct qsbr_thread *t)
+{
+	uint64_t cap = t->sealed_cap ? 2 * t->sealed_cap : 16;
+	struct qsbr_batch *ring = malloc(cap * sizeof *ring);
+	if (!ring) {
+		fprintf(stderr, "smrbench: qsbr: out of memory for %llu sealed batches\n",
+			(unsigned long long)cap);
+		abort();
+	}
+	uint64_t n = 0;
+	for (uint64_t i = t->sealed_first; i != t->sealed_end; i++)
+		ring[n++] = t->sealed[i & (t->sealed_cap - 1)];
+	free(t->sealed);
+	t->sealed = ring;
+	t->sealed_cap = cap;
+	t->sealed_first = 0;
+	t->sealed_end = n;
+}
+
+/* Free every object of a batch; returns how many. */
+static uint64_t batch_reclaim(struct qsbr_batch *b)
+{
+	struct smr_node *n = b->head;
+	while (n) {
+		struct smr_node *next = n->smr_next;
+		smr_node_reclaim(n, n->smr_dtor);
+		n = next;
+	}
+	return b->count;
+}
+
 void qsbr_collect(struct qsbr_thread *t)
 {
 	if (t->open.head) {
 		/* Seal: the objects were unlinked before this increment, so a
 		 * thread that announces the new value can no longer reach them. */
 		uint64_t g = atomic_fetch_add_explicit(&t->d->gp, 1, memory_order_seq_cst) + 1;
-		struct smr_node *first = t->open.head, *last = first;
-		for (struct smr_node *n = first;; n = n->smr_next) {
-			n->smr_retire_era = g;
-			last = n;
-			if (!n->smr_next)
-				break;
-		}
-		if (t->sealed_tail)
-			t->sealed_tail->smr_next = first;
-		else
-			t->sealed_head = first;
-		t->sealed_tail = last;
+		if (t->sealed_end - t->sealed_first == t->sealed_cap)
+			sealed_grow(t);
+		t->sealed[t->sealed_end++ & (t->sealed_cap - 1)] =
+			(struct qsbr_batch){ t->open.head, t->open.count, g };
 		t->open.head = NULL;
 		t->open.count = 0;
 	}
@@ -82,14 +109,13 @@ void qsbr_collect(struct qsbr_thread *t)
 	 */
 	uint64_t safe = min_seen(t->d);
 	uint64_t freed = 0;
-	while (t->sealed_head && t->sealed_head->smr_retire_era <= safe) {
-		struct smr_node *n = t->sealed_head;
-		t->sealed_head = n->smr_next;
-		smr_node_reclaim(n, n->smr_dtor);
-		freed++;
+	while (t->sealed_first != t->sealed_end) {
+		struct qsbr_batch *b = &t->sealed[t->sealed_first & (t->sealed_cap - 1)];
+		if (b->gp > safe)
+			break;
+		freed += batch_reclaim(b);
+		t->sealed_first++;
 	}
-	if (!t->sealed_head)
-		t->sealed_tail = NULL;
 	smr_count_reclaimed(&t->cnt, freed);
 }
 
@@ -105,13 +131,10 @@ void qsbr_domain_destroy(struct qsbr_domain *d, struct smr_stats *out)
 	for (int i = 0; i < d->max_threads; i++) {
 		struct qsbr_thread *t = &d->threads[i];
 		uint64_t n = smr_list_reclaim(&t->open);
-		while (t->sealed_head) {
-			struct smr_node *x = t->sealed_head;
-			t->sealed_head = x->smr_next;
-			smr_node_reclaim(x, x->smr_dtor);
-			n++;
-		}
-		t->sealed_tail = NULL;
+		for (; t->sealed_first != t->sealed_end; t->sealed_first++)
+			n += batch_reclaim(&t->sealed[t->sealed_first & (t->sealed_cap - 1)]);
+		free(t->sealed);
+		t->sealed = NULL;
 		smr_count_reclaimed(&t->cnt, n);
 	}
 	qsbr_stats(d, out);
