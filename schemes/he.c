@@ -50,10 +50,11 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Is some era of the sorted snap[0..n) within [lo, hi]? */
-static bool covered(const uint64_t *snap, size_t n, uint64_t lo, uint64_t hi)
+/* Is some era of the sorted snapshot (n of them) within [lo, hi]? */
+static bool he_covered(const struct he_thread *t, size_t n, uint64_t lo, uint64_t hi)
 {
 	/* The first era >= lo (lower bound), then: is it <= hi? */
+	const uint64_t *snap = t->snap;
 	size_t a = 0, b = n;
 	while (a < b) {
 		size_t m = a + (b - a) / 2;
@@ -64,6 +65,8 @@ static bool covered(const uint64_t *snap, size_t n, uint64_t lo, uint64_t hi)
 	}
 	return a < n && snap[a] <= hi;
 }
+
+#include "era_impl_slow.h"
 
 void he_scan(struct he_thread *t)
 {
@@ -85,51 +88,14 @@ void he_scan(struct he_thread *t)
 				t->snap[n++] = e;
 		}
 	qsort(t->snap, n, sizeof *t->snap, cmp_u64);
-	struct smr_node **link = &t->retired.head;
-	uint64_t freed = 0;
-	while (*link) {
-		struct smr_node *x = *link;
-		if (covered(t->snap, n, x->smr_birth, x->smr_retire_era)) {
-			link = &x->smr_next;
-			continue;
-		}
-		*link = x->smr_next;
-		smr_node_reclaim(x, x->smr_dtor);
-		freed++;
-	}
-	t->retired.count -= freed;
-	smr_count_reclaimed(&t->cnt, freed);
-}
-
-void he_retire_chain(struct he_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
-		     smr_chain_next_fn next)
-{
-	/* The chain's interval: [the oldest birth of its nodes, retire]. */
-	uint64_t b = head->smr_birth;
-	for (struct smr_node *n = next(head); n; n = next(n))
-		if (n->smr_birth < b)
-			b = n->smr_birth;
-	head->smr_birth = b;
-	he_retire(t, head, dtor);
-}
-
-void he_stats(struct he_domain *d, struct smr_stats *out)
-{
-	*out = (struct smr_stats){0};
-	for (int i = 0; i < d->max_threads; i++)
-		smr_counters_sum(&d->threads[i].cnt, out);
+	he_sweep(t, n);
 }
 
 void he_domain_destroy(struct he_domain *d, struct smr_stats *out)
 {
-	/* No thread is registered any more: nothing is protected. */
-	for (int i = 0; i < d->max_threads; i++) {
-		struct he_thread *t = &d->threads[i];
-		smr_count_reclaimed(&t->cnt, smr_list_reclaim(&t->retired));
-		free(t->snap);
-	}
-	he_stats(d, out);
-	smr_quarantine_drain();
+	he_reclaim_all(d, out);
+	for (int i = 0; i < d->max_threads; i++)
+		free(d->threads[i].snap);
 	free(d->threads);
 	free((void *)d->eras);
 	free(d);

@@ -13,7 +13,8 @@
  * exchange only when the slot's era differs from the clock (after every end(),
  * which clears it, and whenever the clock moved); end() = one store per slot.
  *
- * Write side: retire stamps the era (read after the unlink) and every era_freq
+ * Write side (era_impl.h, shared with ibr): retire stamps the era (read after
+ * the unlink) and every era_freq
  * retires of a thread the clock moves on, if nobody moved it since (the
  * paper's rule, era_freq = 1).  Every he_batch retires the thread snapshots
  * every published era (sorted) and frees what no era covers.
@@ -40,7 +41,6 @@
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
-/* Our alloc only stamps the birth era on an smr_node_alloc() block: smr_node_free() releases it. */
 
 /* A hazard slot that protects nothing.  Never an era: the clock starts at 1. */
 #define HE_NONE UINT64_MAX
@@ -113,42 +113,7 @@ static inline void *he_protect(struct he_thread *t, int slot, void *_Atomic *src
 	}
 }
 
-static inline void *he_alloc(struct he_thread *t, size_t size)
-{
-	struct smr_node *n = smr_node_alloc(size);
-	/* acquire: a reader that finds n reads the clock after this, so birth <= its era. */
-	n->smr_birth = atomic_load_explicit(&t->d->clock, memory_order_acquire);
-	return n;
-}
-
-static inline void he_dealloc(struct he_thread *t, struct smr_node *n)
-{
-	(void)t;
-	smr_node_free(n);
-}
-
-static inline void he_reclaim_now(struct he_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
-{
-	(void)t;
-	smr_node_reclaim(n, dtor);
-}
-
-static inline void he_retire(struct he_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
-{
-	/* acquire, after the unlink (an RMW): an era a reader validated p in is <= this one. */
-	uint64_t e = atomic_load_explicit(&t->d->clock, memory_order_acquire);
-	n->smr_dtor = dtor;
-	n->smr_retire_era = e;
-	smr_list_push(&t->retired, n);
-	smr_count_retired(&t->cnt);
-	if (++t->since_era >= t->era_freq) {
-		t->since_era = 0;
-		/* Move the clock on unless someone already did (HE's "if (clock == e) clock++"). */
-		atomic_compare_exchange_strong_explicit(&t->d->clock, &e, e + 1, memory_order_acq_rel,
-							memory_order_relaxed);
-	}
-	if (++t->since_scan >= t->batch)
-		he_scan(t);
-}
+#define ERA_(x) he_##x
+#include "era_impl.h"
 
 #endif

@@ -38,6 +38,17 @@ void ibr_unregister(struct ibr_thread *t)
 	smr_slot_release(&t->slot);
 }
 
+/* Does one of the n reservations of the snapshot overlap [birth, retire]? (inclusive: ibr.h) */
+static bool ibr_covered(const struct ibr_thread *t, size_t n, uint64_t birth, uint64_t retire)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t->snap_hi[i] >= birth && t->snap_lo[i] <= retire)
+			return true;
+	return false;
+}
+
+#include "era_impl_slow.h"
+
 void ibr_scan(struct ibr_thread *t)
 {
 	struct ibr_domain *d = t->d;
@@ -58,55 +69,16 @@ void ibr_scan(struct ibr_thread *t)
 		t->snap_hi[n] = hi;
 		n++;
 	}
-	struct smr_node **link = &t->retired.head;
-	uint64_t freed = 0;
-	while (*link) {
-		struct smr_node *x = *link;
-		bool conflict = false;
-		for (int i = 0; i < n && !conflict; i++)
-			conflict = t->snap_hi[i] >= x->smr_birth && t->snap_lo[i] <= x->smr_retire_era;
-		if (conflict) {
-			link = &x->smr_next;
-			continue;
-		}
-		*link = x->smr_next;
-		smr_node_reclaim(x, x->smr_dtor);
-		freed++;
-	}
-	t->retired.count -= freed;
-	smr_count_reclaimed(&t->cnt, freed);
-}
-
-void ibr_retire_chain(struct ibr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
-		      smr_chain_next_fn next)
-{
-	/* The chain's interval: [the oldest birth of its nodes, retire]. */
-	uint64_t b = head->smr_birth;
-	for (struct smr_node *n = next(head); n; n = next(n))
-		if (n->smr_birth < b)
-			b = n->smr_birth;
-	head->smr_birth = b;
-	ibr_retire(t, head, dtor);
-}
-
-void ibr_stats(struct ibr_domain *d, struct smr_stats *out)
-{
-	*out = (struct smr_stats){0};
-	for (int i = 0; i < d->max_threads; i++)
-		smr_counters_sum(&d->threads[i].cnt, out);
+	ibr_sweep(t, (size_t)n);
 }
 
 void ibr_domain_destroy(struct ibr_domain *d, struct smr_stats *out)
 {
-	/* No thread is registered any more: nothing is reserved. */
+	ibr_reclaim_all(d, out);
 	for (int i = 0; i < d->max_threads; i++) {
-		struct ibr_thread *t = &d->threads[i];
-		smr_count_reclaimed(&t->cnt, smr_list_reclaim(&t->retired));
-		free(t->snap_lo);
-		free(t->snap_hi);
+		free(d->threads[i].snap_lo);
+		free(d->threads[i].snap_hi);
 	}
-	ibr_stats(d, out);
-	smr_quarantine_drain();
 	free(d->threads);
 	free(d);
 }

@@ -14,7 +14,7 @@
  * locked exchange only when the clock moved since the last one; end = two
  * stores.
  *
- * Write side: as he.h: retire stamps the era read after the unlink, moves the
+ * Write side: he.h's (era_impl.h): retire stamps the era read after the unlink, moves the
  * clock on every era_freq retires of the thread, and every ibr_batch retires
  * snapshots the reservations and frees what none overlaps.
  *
@@ -37,7 +37,6 @@
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
-/* Our alloc only stamps the birth era on an smr_node_alloc() block: smr_node_free() releases it. */
 
 /* An empty reservation bound: never an era (the clock starts at 1). */
 #define IBR_NONE UINT64_MAX
@@ -109,41 +108,7 @@ static inline void *ibr_protect(struct ibr_thread *t, int slot, void *_Atomic *s
 	}
 }
 
-static inline void *ibr_alloc(struct ibr_thread *t, size_t size)
-{
-	struct smr_node *n = smr_node_alloc(size);
-	/* acquire: a reader that finds n reads the clock after this, so birth <= its upper. */
-	n->smr_birth = atomic_load_explicit(&t->d->clock, memory_order_acquire);
-	return n;
-}
-
-static inline void ibr_dealloc(struct ibr_thread *t, struct smr_node *n)
-{
-	(void)t;
-	smr_node_free(n);
-}
-
-static inline void ibr_reclaim_now(struct ibr_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
-{
-	(void)t;
-	smr_node_reclaim(n, dtor);
-}
-
-static inline void ibr_retire(struct ibr_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
-{
-	/* acquire, after the unlink (an RMW): a reservation that reached n has lower <= this era. */
-	uint64_t e = atomic_load_explicit(&t->d->clock, memory_order_acquire);
-	n->smr_dtor = dtor;
-	n->smr_retire_era = e;
-	smr_list_push(&t->retired, n);
-	smr_count_retired(&t->cnt);
-	if (++t->since_era >= t->era_freq) {
-		t->since_era = 0;
-		atomic_compare_exchange_strong_explicit(&t->d->clock, &e, e + 1, memory_order_acq_rel,
-							memory_order_relaxed);
-	}
-	if (++t->since_scan >= t->batch)
-		ibr_scan(t);
-}
+#define ERA_(x) ibr_##x
+#include "era_impl.h"
 
 #endif
