@@ -68,7 +68,7 @@
 
 enum bw_type { BW_LEAF_BASE = 1, BW_INNER_BASE, BW_INSERT, BW_INDEX, BW_SPLIT, BW_IDREC };
 
-/* Common header of every record of a chain: 64 bytes. */
+/* Common header of every record of a chain: 72 bytes. */
 struct bw_node {
 	struct smr_node smr;
 	uint64_t canary;              /* BW_CANARY while live */
@@ -77,6 +77,9 @@ struct bw_node {
 	uint8_t level;                /* 0: leaf page */
 	uint16_t pad_;
 	uint32_t depth;               /* deltas between this record and the base (base: 0) */
+	/* The base at the bottom of this record's chain (itself for a base):
+	 * only a prefetch hint for a walk, never dereferenced through. */
+	const struct bw_base *base;
 };
 
 struct bw_kv {
@@ -393,6 +396,14 @@ static inline void bw_init_node(struct bw_node *n, enum bw_type type, unsigned l
 	n->level = (uint8_t)level;
 	n->pad_ = 0;
 	n->depth = depth;
+	n->base = NULL;
+}
+
+/* Link a new delta d above the record below (before publishing d). */
+static inline void bw_link_below(smr_thread *t, struct bw_node *d, struct bw_node *below)
+{
+	smr_store(t, (void *_Atomic *)&d->next, below);
+	d->base = below->base;
 }
 
 static struct bw_base *bw_base_new(struct bw_tls *x, enum bw_type type, unsigned level,
@@ -402,6 +413,7 @@ static struct bw_base *bw_base_new(struct bw_tls *x, enum bw_type type, unsigned
 	/* One allocation per base: header and item array together. */
 	struct bw_base *b = smr_alloc(x->t, sizeof *b + n * 2 * sizeof(uint64_t));
 	bw_init_node(&b->h, type, level, 0);
+	b->h.base = b;
 	b->low = low;
 	b->high = high;
 	b->right = right;
@@ -467,6 +479,15 @@ static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, st
 {
 	uint64_t hi = BW_INF;
 	w->has_split = false;
+	/*
+	 * The walk ends in the base: fetch its header and fences while the
+	 * deltas above it are still being read (each is a miss of its own).
+	 */
+	if (h->base != (const void *)h && h->base) {
+		const char *b = (const char *)h->base;
+		for (int l = 0; l < 4; l++)
+			__builtin_prefetch(b + 64 * l);
+	}
 	for (struct bw_node *n = h; n; n = bw_next(n)) {
 		if (__builtin_expect(n->canary != BW_CANARY, 0)) {
 			bw_fail(x, "bwtree: record canary is %#llx: read after reclaim",
@@ -685,7 +706,7 @@ static bool bw_consolidate(struct bw_tls *x, uint64_t pid, struct bw_node *h, ui
 	bw_init_node(&s->h, BW_SPLIT, v.level, 1);
 	s->sep = sep;
 	s->sib = q;
-	smr_store(t, (void *_Atomic *)&s->h.next, lb);
+	bw_link_below(t, &s->h, &lb->h);
 	if (smr_cas(t, slot, h, s)) {
 		bw_retire_chain(t, h);
 		return true;
@@ -735,7 +756,7 @@ static void bw_help_split(struct bw_tls *x, uint64_t par, struct bw_node *ph, ui
 	d->lo = sep;
 	d->hi = hi;
 	d->child = sib;
-	smr_store(t, (void *_Atomic *)&d->h.next, ph);
+	bw_link_below(t, &d->h, ph);
 	if (!smr_cas(t, &tr->map[par], ph, d)) {
 		smr_exchange(t, (void *_Atomic *)&d->h.next, NULL);
 		smr_dealloc(t, &d->h.smr);
@@ -859,7 +880,7 @@ descend:
 			d->value = value;
 		}
 		bw_init_node(&d->h, BW_INSERT, 0, p.h->depth + 1);
-		smr_store(t, (void *_Atomic *)&d->h.next, p.h);
+		bw_link_below(t, &d->h, p.h);
 		/* Decide before publishing: once the CAS succeeds, d belongs to the
 		 * page and we hold no protection on it (HP, RC may free it). */
 		bool long_chain = d->h.depth >= tr->consolidate;
@@ -1532,7 +1553,7 @@ static int bw_test_deep_node(void)
 		bw_init_node(&dl->h, BW_INSERT, 0, h->depth + 1);
 		dl->key = 10 + (uint64_t)i;
 		dl->value = bw_value_of(dl->key);
-		smr_store(w, (void *_Atomic *)&dl->h.next, h);
+		bw_link_below(w, &dl->h, h);
 		if (!smr_cas(w, &slot, h, dl))
 			abort(); /* single-threaded */
 		head = &dl->h;
