@@ -19,7 +19,7 @@ AM_TESTS_ENVIRONMENT = builddir='$(builddir)' PYTHON='$(PYTHON)'; export builddi
 
 # Longest first, so that `make -j2 check` overlaps them well.
 TESTS = tests/stress.sh tests/early_free.sh tests/selftest.sh tests/cli.sh
-TESTS += tests/hp_bound.sh
+TESTS += tests/hp_bound.sh tests/stall.sh
 TESTS += tests/bwtree_stress.sh
 # scripts/compare.py's unit tests (synthetic runs), TAP, run by configure's Python.
 TEST_EXTENSIONS += .py
