@@ -33,18 +33,11 @@ for order in random ascending; do
 			skip "$name" "$(grep -m1 "cannot run workload" "$out.stderr")"
 			continue
 		fi
-		if [ "$rc" -ne 0 ]; then
-			not_ok "$name: exit status $rc"
-			diag_file "$out.stderr" 30
-			continue
-		fi
+		run_failed "$name" "$rc" "$out" && continue
 		csv=$out/runs.csv
+		has_cols "$name" "$csv" verify retired reclaimed ended || continue
 		cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired) cc=$(csv_col "$csv" reclaimed)
 		ce=$(csv_col "$csv" ended)
-		if [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$ce" -eq 0 ]; then
-			not_ok "$name: runs.csv lacks a column (verify, retired, reclaimed, ended)"
-			continue
-		fi
 		line=$(awk -F, -v cv="$cv" -v cr="$cr" -v cc="$cc" -v ce="$ce" 'NR == 2 {
 			why = ""
 			if ($cv != "ok") why = why " verify=" $cv

@@ -53,6 +53,35 @@ csv_col() {
 	head -n 1 "$1" | tr ',' '\n' | awk -v n="$2" '$0 == n { print NR; found = 1; exit } END { if (!found) print 0 }'
 }
 
+# run_failed NAME RC OUT: when a run's exit status RC is not 0, a not-ok line
+# with its stderr (OUT.stderr) and OUT/failures.log as diagnostics; true then.
+run_failed() {
+	[ "$2" -eq 0 ] && return 1
+	not_ok "$1: exit status $2"
+	diag_file "$3.stderr" 30
+	[ -f "$3/failures.log" ] && diag_file "$3/failures.log"
+	return 0
+}
+
+# has_cols NAME CSV COLUMN...: true when CSV has a header row and at least
+# one data row with every COLUMN; otherwise a not-ok line saying what lacks.
+has_cols() {
+	_name=$1 _csv=$2
+	shift 2
+	if [ ! -s "$_csv" ] || [ "$(wc -l <"$_csv")" -lt 2 ]; then
+		not_ok "$_name: no rows in $_csv"
+		return 1
+	fi
+	_missing=
+	for _c in "$@"; do
+		[ "$(csv_col "$_csv" "$_c")" -eq 0 ] && _missing="$_missing $_c"
+	done
+	[ -z "$_missing" ] && return 0
+	not_ok "$_name: runs.csv lacks a column:$_missing"
+	diag_file "$_csv" 1
+	return 1
+}
+
 for b in "$SMRBENCH" "$FAULTS" "$PLANTED"; do
 	[ -x "$b" ] || bail "$b is not built (make check builds it)"
 done

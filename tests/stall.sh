@@ -38,20 +38,11 @@ for s in $schemes; do
 		skip "$name" "the scheme has no stalled-thread mode"
 		continue
 	fi
-	if [ "$rc" -ne 0 ] || [ ! -s "$out/runs.csv" ]; then
-		not_ok "$name: exit status $rc"
-		diag_file "$out.stderr" 30
-		[ -f "$out/failures.log" ] && diag_file "$out/failures.log"
-		continue
-	fi
+	run_failed "$name" "$rc" "$out" && continue
 	csv=$out/runs.csv
+	has_cols "$name" "$csv" verify retired reclaimed unreclaimed_peak || continue
 	cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired) cc=$(csv_col "$csv" reclaimed)
 	cp=$(csv_col "$csv" unreclaimed_peak)
-	if [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ]; then
-		not_ok "$name: runs.csv lacks a column (verify, retired, reclaimed, unreclaimed_peak)"
-		diag_file "$csv" 1
-		continue
-	fi
 	line=$(awk -F, -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v expect="$expect" '
 		NR == 2 {
 			what = sprintf("verify %s, retired %s, reclaimed %s, unreclaimed_peak %s (expected: %s)",

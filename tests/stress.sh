@@ -52,24 +52,11 @@ for w in $workloads; do
 			skip "$name" "$(grep -m1 "cannot run workload" "$out.stderr")"
 			continue
 		fi
-		if [ "$rc" -ne 0 ]; then
-			not_ok "$name: exit status $rc"
-			diag_file "$out.stderr" 30
-			[ -f "$out/failures.log" ] && diag_file "$out/failures.log"
-			continue
-		fi
+		run_failed "$name" "$rc" "$out" && continue
 		csv=$out/runs.csv
-		if [ ! -s "$csv" ] || [ "$(wc -l <"$csv")" -lt 2 ]; then
-			not_ok "$name: no rows in $csv"
-			continue
-		fi
+		has_cols "$name" "$csv" verify retired reclaimed unreclaimed_peak scheme || continue
 		cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired) cc=$(csv_col "$csv" reclaimed)
 		cp=$(csv_col "$csv" unreclaimed_peak) cs=$(csv_col "$csv" scheme) cw=$(csv_col "$csv" workload)
-		if [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ] || [ "$cs" -eq 0 ]; then
-			not_ok "$name: runs.csv lacks a column (verify, retired, reclaimed, unreclaimed_peak, scheme)"
-			diag_file "$csv" 1
-			continue
-		fi
 		# One TAP line per row, naming the params that vary between rows
 		# (lazy: the payload).  Params are the columns after verify/ended.
 		awk -F, -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v cs="$cs" -v name="$name" '
