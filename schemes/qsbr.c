@@ -77,18 +77,6 @@ static void sealed_grow(struct qsbr_thread *t)
 	t->sealed_end = n;
 }
 
-/* Free every object of a batch; returns how many. */
-static uint64_t batch_reclaim(struct qsbr_batch *b)
-{
-	struct smr_node *n = b->head;
-	while (n) {
-		struct smr_node *next = n->smr_next;
-		smr_node_reclaim(n, n->smr_dtor);
-		n = next;
-	}
-	return b->count;
-}
-
 void qsbr_collect(struct qsbr_thread *t)
 {
 	if (t->open.head) {
@@ -97,10 +85,8 @@ void qsbr_collect(struct qsbr_thread *t)
 		uint64_t g = atomic_fetch_add_explicit(&t->d->gp, 1, memory_order_seq_cst) + 1;
 		if (t->sealed_end - t->sealed_first == t->sealed_cap)
 			sealed_grow(t);
-		t->sealed[t->sealed_end++ & (t->sealed_cap - 1)] =
-			(struct qsbr_batch){ t->open.head, t->open.count, g };
-		t->open.head = NULL;
-		t->open.count = 0;
+		t->sealed[t->sealed_end++ & (t->sealed_cap - 1)] = (struct qsbr_batch){ t->open, g };
+		t->open = (struct smr_list){ NULL, 0 };
 	}
 	/*
 	 * No announcement here: retire is called in the middle of an operation,
@@ -113,7 +99,7 @@ void qsbr_collect(struct qsbr_thread *t)
 		struct qsbr_batch *b = &t->sealed[t->sealed_first & (t->sealed_cap - 1)];
 		if (b->gp > safe)
 			break;
-		freed += batch_reclaim(b);
+		freed += smr_list_reclaim(&b->objs);
 		t->sealed_first++;
 	}
 	smr_count_reclaimed(&t->cnt, freed);
@@ -132,7 +118,7 @@ void qsbr_domain_destroy(struct qsbr_domain *d, struct smr_stats *out)
 		struct qsbr_thread *t = &d->threads[i];
 		uint64_t n = smr_list_reclaim(&t->open);
 		for (; t->sealed_first != t->sealed_end; t->sealed_first++)
-			n += batch_reclaim(&t->sealed[t->sealed_first & (t->sealed_cap - 1)]);
+			n += smr_list_reclaim(&t->sealed[t->sealed_first & (t->sealed_cap - 1)].objs);
 		free(t->sealed);
 		t->sealed = NULL;
 		smr_count_reclaimed(&t->cnt, n);

@@ -29,8 +29,7 @@
 
 /* A sealed batch: freed once every online thread has announced gp. */
 struct qsbr_batch {
-	struct smr_node *head;           /* its objects, linked by smr_next */
-	uint64_t count;
+	struct smr_list objs;
 	uint64_t gp;
 };
 
