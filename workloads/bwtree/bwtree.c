@@ -114,6 +114,13 @@ static inline uint64_t bw_run_start(uint64_t n, unsigned j)
 	return n * j / BW_RUNS;
 }
 
+/* What fence[j - 1] of a base with these n keys holds (j = 1..BW_RUNS-1). */
+static inline uint64_t bw_fence_of(const uint64_t *keys, uint64_t n, unsigned j)
+{
+	uint64_t at = bw_run_start(n, j);
+	return at < n ? keys[at] : UINT64_MAX;
+}
+
 static inline uint64_t bw_bval(const struct bw_base *b, uint64_t i)
 {
 	return b->keys[b->count + i];
@@ -422,10 +429,8 @@ static struct bw_base *bw_base_new(struct bw_tls *x, enum bw_type type, unsigned
 		b->keys[i] = items[i].k;
 		b->keys[n + i] = items[i].v;
 	}
-	for (unsigned j = 1; j < BW_RUNS; j++) {
-		uint64_t at = bw_run_start(n, j);
-		b->fence[j - 1] = at < n ? b->keys[at] : UINT64_MAX;
-	}
+	for (unsigned j = 1; j < BW_RUNS; j++)
+		b->fence[j - 1] = bw_fence_of(b->keys, n, j);
 	return b;
 }
 
@@ -622,11 +627,10 @@ static bool bw_collect(struct bw_tls *x, struct bw_node *h, struct bw_view *v)
 	}
 	struct bw_base *b = (struct bw_base *)n;
 	for (unsigned r = 1; r < BW_RUNS; r++) {
-		uint64_t at = bw_run_start(b->count, r);
-		if (b->fence[r - 1] != (at < b->count ? b->keys[at] : UINT64_MAX)) {
-			bw_fail(x, "bwtree: base fence %u is %llu, its run starts with key %llu", r - 1,
+		if (b->fence[r - 1] != bw_fence_of(b->keys, b->count, r)) {
+			bw_fail(x, "bwtree: base fence %u is %llu, its run starts with %llu", r - 1,
 				(unsigned long long)b->fence[r - 1],
-				at < b->count ? (unsigned long long)b->keys[at] : 0ull);
+				(unsigned long long)bw_fence_of(b->keys, b->count, r));
 			return false;
 		}
 	}
