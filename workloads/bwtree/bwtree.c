@@ -1604,6 +1604,54 @@ static int bw_test_deep_node(void)
 	return failed;
 }
 
+/*
+ * The fenced search against a linear scan, for bases of every size around
+ * the run boundaries, and a corrupt fence caught by bw_collect (verify and
+ * consolidation replay every base through it).
+ */
+static int bw_test_fences(void)
+{
+	smr_domain *d = bw_test_domain(1);
+	smr_thread *t = smr_register(d);
+	struct bw_tls x = { .t = t };
+	struct bw_kv items[2 * BW_RUNS + 3];
+	int wrong = 0;
+	char msg[160] = "";
+	bool caught = true;
+	for (uint64_t n = 0; n <= 2 * BW_RUNS + 2; n++) {
+		for (uint64_t i = 0; i < n; i++)
+			items[i] = (struct bw_kv){ 10 * (i + 1), i };  /* keys 10, 20, ..: gaps between */
+		struct bw_base *b = bw_base_new(&x, BW_LEAF_BASE, 0, items, n, 0, BW_INF, 0);
+		for (uint64_t k = 0; k <= 10 * (n + 1) + 1; k++) {
+			long want = -1;
+			for (uint64_t i = 0; i < n; i++)
+				if (items[i].k <= k)
+					want = (long)i;
+			long got = bw_base_search(b, k);
+			if (got != want && !wrong++)
+				snprintf(msg, sizeof msg, "n %llu key %llu: search gave %ld, want %ld",
+					 (unsigned long long)n, (unsigned long long)k, got, want);
+		}
+		if (n == 2 * BW_RUNS) {
+			struct bw_view v;
+			b->fence[3]++;
+			unsigned long before = x.errors;
+			caught = !bw_collect(&x, &b->h, &v) && x.errors > before;
+		}
+		smr_dealloc(t, &b->h.smr);
+	}
+	if (wrong)
+		printf("# %s\n", msg);
+	free(x.buf);
+	free(x.ins);
+	smr_unregister(t);
+	struct smr_stats s;
+	smr_domain_destroy(d, &s);
+	int failed = bw_tap(!wrong, "fenced base search agrees with a linear scan (0 to 34 keys)");
+	failed += bw_tap(caught, "a base whose fence disagrees with its keys is caught when replayed");
+	return failed;
+}
+
 static int bw_selftest(void)
 {
 	int failed = 0;
@@ -1620,6 +1668,7 @@ static int bw_selftest(void)
 	failed += bw_test_model(128, 8, 20000, 30000, 12);
 	failed += bw_test_model(4, 1, 3000, 6000, 13);
 	failed += bw_test_deep_node();
+	failed += bw_test_fences();
 	return failed;
 }
 #define BW_SELFTEST bw_selftest
