@@ -198,6 +198,7 @@ struct sst_run {
 	smr_domain *d;
 	void *_Atomic slot;
 	_Atomic bool stop;
+	_Atomic bool hold;            /* writers stop retiring (readers and quiescent states go on) */
 	_Atomic uint64_t next_id;
 	_Atomic uint64_t dtor_runs;     /* destructors run */
 	_Atomic uint64_t dtor_bad;      /* destructor saw a dead or poisoned object */
@@ -279,7 +280,8 @@ static void *sst_thread(void *arg)
 			smr_begin(t);
 			if (a->reader)
 				sst_read(r, t, (int)(op & 1));
-			if (a->writer && (r->update_every <= 1 || op % r->update_every == 0))
+			if (a->writer && (r->update_every <= 1 || op % r->update_every == 0) &&
+			    !atomic_load_explicit(&r->hold, memory_order_relaxed))
 				sst_update(r, t);
 			smr_end(t);
 		}
@@ -318,7 +320,12 @@ static void sst_run_finish(struct sst_run *r)
 
 /* ---- 2. reclamation before destroy ---- */
 
-/* A scheme that has reclaimed nothing after this many retires fails (and stops growing). */
+/*
+ * After this many retires the writers hold off (memory stops growing) while
+ * the threads go on passing quiescent states: a scheme that reclaims from a
+ * thread of its own (urcu's call_rcu) may not have been scheduled yet on a
+ * busy 2-core machine.  It fails only if nothing is reclaimed by the deadline.
+ */
 #define SST2_MAX_RETIRES 50000
 
 static void sst_test_reclaims_early(void)
@@ -346,8 +353,9 @@ static void sst_test_reclaims_early(void)
 			struct timespec ms = { 0, 1000000 };
 			nanosleep(&ms, NULL);
 			smr_stats_read(d, &live);
-		} while (live.reclaimed == 0 && atomic_load(&r.drops) < SST2_MAX_RETIRES &&
-			 sst_now() < deadline);
+			if (atomic_load(&r.drops) >= SST2_MAX_RETIRES)
+				atomic_store(&r.hold, true);
+		} while (live.reclaimed == 0 && sst_now() < deadline);
 		atomic_store(&r.stop, true);
 	}
 	for (int i = 0; i < 2; i++)

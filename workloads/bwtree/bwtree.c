@@ -66,7 +66,7 @@
 #define BW_INF UINT64_MAX          /* high key of the right-most pages */
 #define BW_HAZARD_SLOTS 2          /* current page's head, parent's head */
 
-enum bw_type { BW_LEAF_BASE = 1, BW_INNER_BASE, BW_INSERT, BW_INDEX, BW_SPLIT, BW_IDREC };
+enum bw_type { BW_LEAF_BASE = 1, BW_INNER_BASE, BW_INSERT, BW_INDEX, BW_SPLIT, BW_IDREC, BW_RETIRED };
 
 /* Common header of every record of a chain: 72 bytes. */
 struct bw_node {
@@ -75,7 +75,8 @@ struct bw_node {
 	struct bw_node *_Atomic next; /* the record below (NULL at the base); written before publication */
 	uint8_t type;
 	uint8_t level;                /* 0: leaf page */
-	uint16_t pad_;
+	uint8_t carved;               /* 1: a slot of its base's delta area (never freed alone) */
+	uint8_t pad_;
 	uint32_t depth;               /* deltas between this record and the base (base: 0) */
 	/* The base at the bottom of this record's chain (itself for a base):
 	 * only a prefetch hint for a walk, never dereferenced through. */
@@ -102,11 +103,41 @@ struct bw_base {
 	uint64_t low, high;           /* keys in [low, high) */
 	uint64_t right;               /* right sibling page id, 0 if none */
 	uint64_t count;
+	_Atomic uint32_t carve_next;  /* delta slots handed out (may exceed carve_cap) */
+	uint32_t carve_cap;           /* delta slots after the values */
 	uint64_t fence[BW_RUNS - 1];
 	/* keys[0..count) then the values (leaf) or child ids (inner) in
 	 * keys[count..2*count): a binary search touches only the keys' lines. */
 	uint64_t keys[];
+	/* then, with prealloc, carve_cap delta slots of BW_SLOT bytes */
 };
+
+/*
+ * Delta pre-allocation (OpenBw-Tree, Wang et al. 2018, section 4.2): a base
+ * is allocated with room for the deltas that will be posted on it, and a
+ * writer takes the next slot with a fetch-add on carve_next instead of a
+ * malloc.  Slots are handed out from the end of the block backwards, so a
+ * chain's records lie at rising addresses from its head down to the area's
+ * end: a walk can prefetch them all at once from the head instead of missing
+ * on each record in turn (on a malloc'd chain each record is a miss that the
+ * next one's address depends on; they were 45% of an insert's time).  A slot
+ * whose delta lost its CAS is simply left unused; when the area is full,
+ * deltas fall back to smr_alloc.  A carved record is freed with its block,
+ * so a chain is retired through a record of its own (BW_RETIRED, below).
+ *
+ * Not under rc: rc counts every record and frees each when its count drops,
+ * and a protect may increment a stale record's count (safe only because rc's
+ * pool keeps memory type-stable per object); a slot inside a block is neither
+ * an object of its own nor type-stable, so rc's deltas stay separate
+ * allocations whatever prealloc says (the param's help and the README say so).
+ */
+#if defined(SMR_OWN_LINKS) && !defined(SMR_OWN_CHAIN)
+#define BW_CAN_CARVE 0
+#else
+#define BW_CAN_CARVE 1
+#endif
+#define BW_SLOT 96u                /* the largest delta (bw_index) */
+#define BW_CARVE_MAX 32u           /* slots per base at most, whatever consolidate is */
 
 /* Where run j of a base of n keys starts (j = 0..BW_RUNS). */
 static inline uint64_t bw_run_start(uint64_t n, unsigned j)
@@ -160,6 +191,7 @@ struct bw_tree {
 	uint64_t *free_ids;
 	uint64_t free_n, free_cap;
 	uint32_t consolidate, node_size;
+	uint32_t carve_cap;           /* delta slots per base (0: no pre-allocation) */
 };
 
 /* A random permutation of [0, n): a 4-round Feistel network on 2^bits with cycle walking. */
@@ -318,12 +350,26 @@ static void bw_id_retire(struct bw_tls *x, uint64_t id)
 	r->h.canary = BW_CANARY;
 	atomic_init(&r->h.next, NULL);
 	r->h.type = BW_IDREC;
+	r->h.carved = 0;
 	r->tr = x->tr;
 	r->id = id;
 	smr_retire_drop(x->t, &r->h.smr, bw_idrec_dtor);
 }
 
 /* ---- chains ---- */
+
+/* Every field but carved, which the allocation sets (bw_delta_alloc, bw_base_new). */
+static inline void bw_init_node(struct bw_node *n, enum bw_type type, unsigned level, uint32_t depth)
+{
+	n->canary = BW_CANARY;
+	atomic_init(&n->next, NULL);
+	n->type = (uint8_t)type;
+	n->level = (uint8_t)level;
+	n->pad_ = 0;
+	n->depth = depth;
+	n->base = NULL;
+}
+
 
 /* The record below n.  relaxed: next is written before n is published by a
  * release CAS, and our acquire load of the chain head (or of a record above)
@@ -376,35 +422,39 @@ static struct smr_node *bw_chain_next(struct smr_node *n)
 /*
  * Destructor of a retired chain, run on its head once no reader holds any
  * record of it (HP checks every record: smr_retire_chain); the scheme frees
- * the head itself afterwards, this frees every record below it.
+ * the head itself afterwards, this frees every record below it that is an
+ * allocation of its own.  Carved records go with their base's block, which
+ * is the chain's last record, so each is read before its memory goes.
  */
 static void bw_chain_dtor(struct smr_node *n)
 {
 	struct bw_node *b = bw_next((struct bw_node *)n);
 	while (b) {
 		struct bw_node *nx = bw_next(b);
-		smr_node_free(&b->smr);
+		if (!b->carved)
+			smr_node_free(&b->smr);
 		b = nx;
 	}
 }
 
-/* The whole chain as one retired unit. */
+/*
+ * The whole chain as one retired unit.  A carved head is not an allocation
+ * the scheme could free, so such a chain is retired through a BW_RETIRED
+ * record on top of it (one small allocation per consolidation).
+ */
 static void bw_retire_chain(smr_thread *t, struct bw_node *h)
 {
+	if (h->carved) {
+		struct bw_node *r = smr_alloc(t, sizeof *r);
+		bw_init_node(r, BW_RETIRED, h->level, h->depth + 1);
+		r->carved = 0;
+		atomic_init(&r->next, h);
+		h = r;
+	}
 	smr_retire_chain(t, &h->smr, bw_chain_dtor, bw_chain_next);
 }
 #endif
 
-static inline void bw_init_node(struct bw_node *n, enum bw_type type, unsigned level, uint32_t depth)
-{
-	n->canary = BW_CANARY;
-	atomic_init(&n->next, NULL);
-	n->type = (uint8_t)type;
-	n->level = (uint8_t)level;
-	n->pad_ = 0;
-	n->depth = depth;
-	n->base = NULL;
-}
 
 /* Link a new delta d above the record below (before publishing d). */
 static inline void bw_link_below(smr_thread *t, struct bw_node *d, struct bw_node *below)
@@ -413,14 +463,53 @@ static inline void bw_link_below(smr_thread *t, struct bw_node *d, struct bw_nod
 	d->base = below->base;
 }
 
+/*
+ * A delta of size bytes to post above below, the head of a chain the caller
+ * protects (so its base is live): the next slot of the base's delta area
+ * while one is left, else an allocation of its own.
+ */
+static inline void *bw_delta_alloc(struct bw_tls *x, const struct bw_node *below, size_t size)
+{
+#if BW_CAN_CARVE
+	struct bw_base *b = (struct bw_base *)below->base;
+	if (b->carve_cap && atomic_load_explicit(&b->carve_next, memory_order_relaxed) < b->carve_cap) {
+		/* relaxed: the slot is ours alone; the CAS that publishes it releases it. */
+		uint32_t i = atomic_fetch_add_explicit(&b->carve_next, 1, memory_order_relaxed);
+		if (i < b->carve_cap) {
+			char *end = (char *)(b->keys + 2 * b->count) + (size_t)b->carve_cap * BW_SLOT;
+			struct bw_node *d = (struct bw_node *)(end - (size_t)(i + 1) * BW_SLOT);
+			/* HE/IBR read a chain's births: the block's is older than the slot's
+			 * use, so the chain's interval only widens (safe). */
+			d->smr.smr_birth = b->h.smr.smr_birth;
+			d->carved = 1;
+			return d;
+		}
+	}
+#endif
+	struct bw_node *d = smr_alloc(x->t, size);
+	d->carved = 0;
+	return d;
+}
+
+/* A delta that was never published: a carved slot just stays unused. */
+static inline void bw_delta_discard(smr_thread *t, struct bw_node *d)
+{
+	if (!d->carved)
+		smr_dealloc(t, &d->smr);
+}
+
 static struct bw_base *bw_base_new(struct bw_tls *x, enum bw_type type, unsigned level,
 				   const struct bw_kv *items, uint64_t n, uint64_t low, uint64_t high,
 				   uint64_t right)
 {
-	/* One allocation per base: header and item array together. */
-	struct bw_base *b = smr_alloc(x->t, sizeof *b + n * 2 * sizeof(uint64_t));
+	/* One allocation per base: header, item array and delta area together. */
+	uint32_t cap = x->tr ? x->tr->carve_cap : 0;
+	struct bw_base *b = smr_alloc(x->t, sizeof *b + n * 2 * sizeof(uint64_t) + (size_t)cap * BW_SLOT);
 	bw_init_node(&b->h, type, level, 0);
+	b->h.carved = 0;
 	b->h.base = b;
+	atomic_init(&b->carve_next, 0);
+	b->carve_cap = cap;
 	b->low = low;
 	b->high = high;
 	b->right = right;
@@ -492,6 +581,14 @@ static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, st
 		const char *b = (const char *)h->base;
 		for (int l = 0; l < 4; l++)
 			__builtin_prefetch(b + 64 * l);
+	}
+	/* A carved head: the records below it in its block follow it in memory
+	 * (bw_delta_alloc).  Fetch their lines together, not one miss at a time.
+	 * Past the block's end (a chain with records of its own) is harmless. */
+	if (h->carved) {
+		size_t len = (size_t)(h->depth < 16 ? h->depth : 16) * BW_SLOT;
+		for (size_t off = 64; off < len; off += 64)
+			__builtin_prefetch((const char *)h + off);
 	}
 	for (struct bw_node *n = h; n; n = bw_next(n)) {
 		if (__builtin_expect(n->canary != BW_CANARY, 0)) {
@@ -706,7 +803,7 @@ static bool bw_consolidate(struct bw_tls *x, uint64_t pid, struct bw_node *h, ui
 	struct bw_base *qb = bw_base_new(x, v.base_type, v.level, x->buf + mid, v.n - mid, sep, v.high, v.right);
 	smr_store(t, &tr->map[q], qb);
 	struct bw_base *lb = bw_base_new(x, v.base_type, v.level, x->buf, mid, v.low, sep, q);
-	struct bw_split *s = smr_alloc(t, sizeof *s);
+	struct bw_split *s = bw_delta_alloc(x, &lb->h, sizeof *s);
 	bw_init_node(&s->h, BW_SPLIT, v.level, 1);
 	s->sep = sep;
 	s->sib = q;
@@ -719,7 +816,7 @@ static bool bw_consolidate(struct bw_tls *x, uint64_t pid, struct bw_node *h, ui
 	 * though no page links to it: take it out, retire it, and give the id back
 	 * through a retire (never directly). */
 	smr_exchange(t, (void *_Atomic *)&s->h.next, NULL);
-	smr_dealloc(t, &s->h.smr);
+	bw_delta_discard(t, &s->h);   /* before its block, lb */
 	smr_dealloc(t, &lb->h.smr);
 	struct bw_node *old = smr_exchange(t, &tr->map[q], NULL);
 	bw_retire_chain(t, old);
@@ -755,7 +852,7 @@ static void bw_help_split(struct bw_tls *x, uint64_t par, struct bw_node *ph, ui
 		bw_id_retire(x, r);
 		return;
 	}
-	struct bw_index *d = smr_alloc(t, sizeof *d);
+	struct bw_index *d = bw_delta_alloc(x, ph, sizeof *d);
 	bw_init_node(&d->h, BW_INDEX, ph->level, ph->depth + 1);
 	d->lo = sep;
 	d->hi = hi;
@@ -763,7 +860,7 @@ static void bw_help_split(struct bw_tls *x, uint64_t par, struct bw_node *ph, ui
 	bw_link_below(t, &d->h, ph);
 	if (!smr_cas(t, &tr->map[par], ph, d)) {
 		smr_exchange(t, (void *_Atomic *)&d->h.next, NULL);
-		smr_dealloc(t, &d->h.smr);
+		bw_delta_discard(t, &d->h);
 	}
 }
 
@@ -869,7 +966,7 @@ descend:
 		}
 		if (w.kind == BW_W_FOUND) {
 			if (d)
-				smr_dealloc(t, &d->h.smr);
+				bw_delta_discard(t, &d->h);
 			return BW_INS_EXISTS;
 		}
 		/* A chain whose consolidation keeps losing: consolidate before growing it. */
@@ -879,7 +976,7 @@ descend:
 			continue;
 		}
 		if (!d) {
-			d = smr_alloc(t, sizeof *d);
+			d = bw_delta_alloc(x, p.h, sizeof *d);
 			d->key = key;
 			d->value = value;
 		}
@@ -898,8 +995,12 @@ descend:
 			}
 			return BW_INS_DONE;
 		}
-		/* Lost to another update of the page: unlink, reload, re-check. */
+		/* Lost to another update of the page: unlink, reload, re-check.  A
+		 * carved delta belongs to the old head's block, which may be retired
+		 * and freed once we stop protecting it: leave its slot unused. */
 		smr_exchange(t, (void *_Atomic *)&d->h.next, NULL);
+		if (d->h.carved)
+			d = NULL;
 		p.h = bw_load(x, p.cs, p.pid);
 		if (!p.h) {
 			bw_fail(x, "bwtree: page %llu has no chain", (unsigned long long)p.pid);
@@ -908,7 +1009,7 @@ descend:
 	}
 err:
 	if (d)
-		smr_dealloc(t, &d->h.smr);
+		bw_delta_discard(t, &d->h);
 	return BW_INS_ERR;
 }
 
@@ -947,11 +1048,14 @@ static bool bw_lookup(struct bw_tls *x, uint64_t key, uint64_t *value, bool *err
 /* ---- tree set-up and teardown ---- */
 
 static bool bw_tree_init(struct bw_tree *tr, smr_thread *t, uint64_t keys, uint32_t consolidate,
-			 uint32_t node_size, char *err, size_t errlen)
+			 uint32_t node_size, bool prealloc, char *err, size_t errlen)
 {
 	memset(tr, 0, sizeof *tr);
 	tr->consolidate = consolidate;
 	tr->node_size = node_size;
+	/* A slot for each delta up to the consolidation point; more fall back to malloc. */
+	if (BW_CAN_CARVE && prealloc)
+		tr->carve_cap = consolidate < BW_CARVE_MAX ? consolidate : BW_CARVE_MAX;
 	/* Pages hold at least node_size/2 items after a split; room for twice
 	 * the pages that needs, plus the inner levels.  Virtual only: the kernel
 	 * backs the slots that are touched. */
@@ -1248,6 +1352,9 @@ static const struct wl_param_spec bw_params[] = {
 	{ "lookup", WL_REAL, "0", "fraction of operations that look up an already inserted key", 0, 0.99, NULL },
 	{ "consolidate", WL_INT, "8", "deltas on a chain that trigger its consolidation", 1, 10000, NULL },
 	{ "node_size", WL_INT, "128", "items above which a consolidated page splits", 4, 1 << 20, NULL },
+	{ "prealloc", WL_INT, "1",
+	  "1: deltas are carved from a block beside their base (OpenBw-Tree); 0: each is malloc'd. "
+	  "rc always mallocs each (it counts every record)", 0, 1, NULL },
 	{ NULL, 0, NULL, NULL, 0, 0, NULL },
 };
 
@@ -1270,7 +1377,8 @@ static void *bw_create(struct cell *c, char *err, size_t errlen)
 		goto fail;
 	smr_thread *t = smr_register(st->dom);
 	bool ok = bw_tree_init(&st->tr, t, st->keys, (uint32_t)cell_param_long(c, "consolidate"),
-			       (uint32_t)cell_param_long(c, "node_size"), err, errlen);
+			       (uint32_t)cell_param_long(c, "node_size"), cell_param_long(c, "prealloc") != 0,
+			       err, errlen);
 	smr_unregister(t);
 	if (ok)
 		return st;
@@ -1440,8 +1548,8 @@ static bool bw_scan_item(void *arg, uint64_t k, uint64_t v)
 }
 
 /* Single-threaded random inserts and lookups against the model. */
-static int bw_test_model(uint32_t node_size, uint32_t consolidate, uint64_t key_space, int ops,
-			 uint64_t seed)
+static int bw_test_model(uint32_t node_size, uint32_t consolidate, bool prealloc, uint64_t key_space,
+			 int ops, uint64_t seed)
 {
 	char what[160], msg[200] = "";
 	int failed = 0;
@@ -1449,7 +1557,7 @@ static int bw_test_model(uint32_t node_size, uint32_t consolidate, uint64_t key_
 	smr_thread *t = smr_register(d);
 	struct bw_tree tr;
 	char err[128];
-	if (!bw_tree_init(&tr, t, key_space, consolidate, node_size, err, sizeof err)) {
+	if (!bw_tree_init(&tr, t, key_space, consolidate, node_size, prealloc, err, sizeof err)) {
 		printf("# %s\n", err);
 		return bw_tap(false, "tree set-up");
 	}
@@ -1488,8 +1596,9 @@ static int bw_test_model(uint32_t node_size, uint32_t consolidate, uint64_t key_
 	}
 	if (msg[0])
 		printf("# %s\n", msg);
-	snprintf(what, sizeof what, "inserts and lookups agree with a sorted array (node_size=%u consolidate=%u, %llu keys)",
-		 node_size, consolidate, (unsigned long long)m.n);
+	snprintf(what, sizeof what,
+		 "inserts and lookups agree with a sorted array (node_size=%u consolidate=%u prealloc=%d, %llu keys)",
+		 node_size, consolidate, prealloc, (unsigned long long)m.n);
 	failed += bw_tap(!mismatches && !x.errors, what);
 	/* Every model key found; leaf scan equal to the model; separators consistent. */
 	int missing = 0;
@@ -1505,16 +1614,17 @@ static int bw_test_model(uint32_t node_size, uint32_t consolidate, uint64_t key_
 	int64_t n = bw_check_structure(&x, msg, sizeof msg, bw_scan_item, &sc);
 	if (n < 0)
 		printf("# %s\n", msg);
-	snprintf(what, sizeof what, "structure: sorted complete leaf level, separators bound children (node_size=%u)",
-		 node_size);
+	snprintf(what, sizeof what,
+		 "structure: sorted complete leaf level, separators bound children (node_size=%u prealloc=%d)",
+		 node_size, prealloc);
 	failed += bw_tap(!missing && n == (int64_t)m.n && sc.i == m.n, what);
 	bw_tree_retire_all(&tr, t);
 	smr_unregister(t);
 	struct smr_stats s;
 	smr_domain_destroy(d, &s);
 	bw_tree_free(&tr);
-	snprintf(what, sizeof what, "retired == reclaimed after teardown (%llu, node_size=%u)",
-		 (unsigned long long)s.retired, node_size);
+	snprintf(what, sizeof what, "retired == reclaimed after teardown (%llu, node_size=%u prealloc=%d)",
+		 (unsigned long long)s.retired, node_size, prealloc);
 	failed += bw_tap(s.retired == s.reclaimed && s.retired > 0, what);
 	free(m.a);
 	free(x.buf);
@@ -1530,13 +1640,14 @@ static int bw_test_model(uint32_t node_size, uint32_t consolidate, uint64_t key_
  * reads 0xDD..).  A hazard-pointer scheme that checked only the retired
  * chain's head against its hazards fails here.
  */
-static int bw_test_deep_node(void)
+static int bw_test_deep_node(bool prealloc)
 {
 	bool poison = smr_poison_enabled;
 	smr_poison_enabled = true;
 	smr_domain *d = bw_test_domain(3);
 	smr_thread *r = smr_register(d), *w = smr_register(d);
-	struct bw_tree tr = { .consolidate = 8, .node_size = 128 };
+	/* With prealloc the held record is a slot inside the first base's block. */
+	struct bw_tree tr = { .consolidate = 8, .node_size = 128, .carve_cap = BW_CAN_CARVE && prealloc ? 8 : 0 };
 	struct bw_tls x = { .tr = &tr, .t = w };
 	void *_Atomic slot = NULL;
 	struct bw_kv one = { 1, bw_value_of(1) };
@@ -1553,7 +1664,7 @@ static int bw_test_deep_node(void)
 		}
 		smr_begin(w);
 		struct bw_node *h = smr_protect(w, 0, &slot);
-		struct bw_insert *dl = smr_alloc(w, sizeof *dl);
+		struct bw_insert *dl = bw_delta_alloc(&x, h, sizeof *dl);
 		bw_init_node(&dl->h, BW_INSERT, 0, h->depth + 1);
 		dl->key = 10 + (uint64_t)i;
 		dl->value = bw_value_of(dl->key);
@@ -1564,6 +1675,7 @@ static int bw_test_deep_node(void)
 		smr_end(w);
 	}
 	struct bw_insert *held = (struct bw_insert *)bw_next(bw_next(head));
+	bool held_carved = held->h.carved;
 	/* Consolidate: a new base replaces the chain, which is retired as one. */
 	smr_begin(w);
 	struct bw_node *h = smr_protect(w, 0, &slot);
@@ -1599,7 +1711,10 @@ static int bw_test_deep_node(void)
 	struct smr_stats s;
 	smr_domain_destroy(d, &s);
 	smr_poison_enabled = poison;
-	int failed = bw_tap(cas_ok && intact, "a record deep in a retired chain survives while a reader holds it");
+	char what[120];
+	snprintf(what, sizeof what, "a record deep in a retired chain survives while a reader holds it (%s)",
+		 held_carved ? "carved from its base's block" : "its own allocation");
+	int failed = bw_tap(cas_ok && intact, what);
 	failed += bw_tap(s.retired == s.reclaimed, "deep-node test: retired == reclaimed after teardown");
 	return failed;
 }
@@ -1664,10 +1779,12 @@ static int bw_selftest(void)
 	}
 	struct smr_stats ignored;
 	smr_domain_destroy(probe, &ignored);
-	failed += bw_test_model(8, 4, 6000, 12000, 11);
-	failed += bw_test_model(128, 8, 20000, 30000, 12);
-	failed += bw_test_model(4, 1, 3000, 6000, 13);
-	failed += bw_test_deep_node();
+	failed += bw_test_model(8, 4, true, 6000, 12000, 11);
+	failed += bw_test_model(128, 8, true, 20000, 30000, 12);
+	failed += bw_test_model(128, 8, false, 20000, 30000, 12);
+	failed += bw_test_model(4, 1, true, 3000, 6000, 13);
+	failed += bw_test_deep_node(false);
+	failed += bw_test_deep_node(true);
 	failed += bw_test_fences();
 	return failed;
 }
