@@ -14,7 +14,9 @@
  *  - A chain is a prepend-only list of immutable delta records ending in an
  *    immutable base: leaf base = sorted keys, then their values; inner base =
  *    sorted separators (the first is the page's low key), then child page
- *    ids.  One allocation per base.  Bases carry low key, high key and
+ *    ids.  One allocation per base, with room beside it for the deltas
+ *    that will be posted on it (prealloc, OpenBw-Tree's delta
+ *    pre-allocation; see bw_delta_alloc).  Bases carry low key, high key and
  *    right-sibling id.
  *  - Deltas: leaf insert (key, value); split (separator, new sibling id);
  *    index entry (keys in [lo, hi) go to child), posted on the parent.
@@ -79,7 +81,8 @@ struct bw_node {
 	uint8_t pad_;
 	uint32_t depth;               /* deltas between this record and the base (base: 0) */
 	/* The base at the bottom of this record's chain (itself for a base):
-	 * only a prefetch hint for a walk, never dereferenced through. */
+	 * a walk prefetches it; a writer that holds this record as its page's
+	 * protected head carves its new delta from it (bw_delta_alloc). */
 	const struct bw_base *base;
 };
 
@@ -173,6 +176,10 @@ struct bw_index {
 	uint64_t lo, hi;              /* keys in [lo, hi) go to child */
 	uint64_t child;
 };
+
+_Static_assert(sizeof(struct bw_insert) <= BW_SLOT && sizeof(struct bw_split) <= BW_SLOT &&
+		       sizeof(struct bw_index) <= BW_SLOT && BW_SLOT % 8 == 0,
+	       "every delta fits a pre-allocated slot");
 
 /* A page id on its way back to the free list (seed 001: reuse after a grace period). */
 struct bw_idrec {
