@@ -332,6 +332,12 @@ static void sst_test_reclaims_early(void)
 {
 	const bool is_none = !strcmp(SMR_SCHEME_NAME, "none");
 	const char *name = "reclaims while the domain lives, two threads";
+#ifdef SMR_PLANT_EARLY_FREE
+	/* The planted build frees at retire, past the scheme and its counters:
+	 * nothing to measure here (and the wait below would run to its deadline). */
+	printf("ok - %s: %s # SKIP the planted build's retires bypass the scheme\n", SMR_SCHEME_NAME, name);
+	return;
+#endif
 	smr_domain *d = sst_domain(4, name);
 	if (!d)
 		return;
