@@ -373,7 +373,7 @@ def main(argv):
     # Ratios travel between machines only roughly (a locked RMW costs more on
     # one CPU than another): say so when the two runs' machines differ.
     if old.machine and new.machine:
-        for field in ("cpu_model", "online_cpus"):
+        for field in ("cpu_kind", "cpu_model", "online_cpus"):
             a, b = old.machine.get(field), new.machine.get(field)
             if a is not None and b is not None and a != b:
                 print("compare.py: warning: %s differs: %r in OLD, %r in NEW; ratios may shift with the CPU"

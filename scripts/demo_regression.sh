@@ -13,7 +13,8 @@
 #
 #   scripts/demo_regression.sh [--baseline-dir DIR] [--reruns N] [--scheme NAME]
 #                              [--slow fence|rmw] [--head] [--fresh-baseline] [--keep]
-#   --baseline-dir DIR  the baseline to compare with (default: this tree's results/baseline)
+#   --baseline-dir DIR  the baseline to compare with (default: this tree's
+#                       results/baseline/<cpu_kind of this machine>)
 #   --reruns N          unchanged runs to compare (default 5; 0 skips them)
 #   --scheme NAME       the scheme to slow (default ebr): its NAME_begin() in schemes/NAME.h
 #   --slow fence        a second seq_cst fence at the end of NAME_begin() (default;
@@ -36,7 +37,7 @@ set -u
 
 me=demo_regression.sh
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
-baseline_dir=$srcdir/results/baseline
+baseline_dir=
 reruns=5
 scheme=ebr
 slow=fence
@@ -63,10 +64,14 @@ done
 case $reruns in ''|*[!0-9]*) die 2 "--reruns wants a number" ;; esac
 case $slow in fence|rmw) ;; *) die 2 "--slow wants fence or rmw" ;; esac
 case $scheme in ''|*[!a-z0-9_]*) die 2 "--scheme wants a scheme's C name (ebr, qsbr, hp, ..)" ;; esac
-if [ "$fresh" = no ]; then
-	baseline_dir=$(cd "$baseline_dir" 2>/dev/null && pwd) || die 2 "no baseline folder '$baseline_dir'"
+check_baseline() {
+	baseline_dir=$(cd "$baseline_dir" 2>/dev/null && pwd) ||
+		die 2 "no baseline folder '$baseline_dir' (make bench-ci-baseline, or --fresh-baseline)"
 	[ -f "$baseline_dir/runs.csv" ] || die 2 "$baseline_dir has no runs.csv (make bench-ci-baseline, or --fresh-baseline)"
-fi
+}
+# Given: check it now, before minutes of building.  The default needs this
+# machine's CPU kind, which the built smrbench tells (below).
+[ "$fresh" = yes ] || [ -z "$baseline_dir" ] || check_baseline
 
 work=$(mktemp -d /tmp/smrb-demo.XXXXXX) || die 2 "cannot create a scratch folder"
 [ "$keep" = yes ] || trap 'rm -rf "$work"' EXIT
@@ -113,6 +118,13 @@ for v in clean slow; do
 	(cd "$work/$v/build" && "$src/configure" -q >configure.out 2>&1 && make -j2 smrbench >make.out 2>&1) ||
 		die 2 "the $v build failed: see $work/$v/build/make.out (--keep to look)"
 done
+
+if [ "$fresh" = no ] && [ -z "$baseline_dir" ]; then
+	kind=$("$work/clean/build/smrbench" sysinfo | "${PYTHON:-python3}" -c 'import json, sys
+print(json.load(sys.stdin).get("cpu_kind") or "unknown")') || die 2 "cannot read this machine's cpu_kind"
+	baseline_dir=$srcdir/results/baseline/$kind
+	check_baseline
+fi
 
 # ---- the runs ----
 run_ci() { # $1 = clean|slow, $2 = output folder name; prints compare's output

@@ -109,6 +109,32 @@ rc=$?
 [ $rc -eq 1 ] && [ ! -e "$TMPD/noconfirm/confirm" ]
 check $? "BENCH_CI_CONFIRM=0: a flagged run fails at once, no confirm/ (got $rc)"
 
+# ---- one baseline per CPU kind ----
+kind=$("$SMRBENCH" sysinfo | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["cpu_kind"])')
+case $kind in
+''|*/*|.*) not_ok "machine.json's cpu_kind is a usable folder name (got '$kind')" ;;
+*) ok "machine.json's cpu_kind is a usable folder name: $kind" ;;
+esac
+BENCH_CI_SESSIONS=1 sh "$BCI" --smrbench "$TMPD/smrbench-steady" --python "$PY" --baseline --force \
+	--baseline-root "$TMPD/root" >"$TMPD/kind-base.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ -f "$TMPD/root/$kind/runs.csv" ] && [ -f "$TMPD/root/$kind/machine.json" ]
+check $? "--baseline writes BASELINE_ROOT/<cpu_kind>/ (got exit $rc)"
+sh "$BCI" --smrbench "$TMPD/smrbench-steady" --python "$PY" --baseline-root "$TMPD/root" --out "$TMPD/kind-run" \
+	>"$TMPD/kind-run.out" 2>"$TMPD/kind-run.log"
+rc=$?
+[ $rc -eq 0 ] && grep -q "^method:" "$TMPD/kind-run.out" && ! grep -q "NOT COMPARED" "$TMPD/kind-run.log"
+check $? "a run compares with the baseline of its own CPU kind (got exit $rc)"
+mkdir -p "$TMPD/other-root/AuthenticAMD-1-1" && cp "$base/runs.csv" "$TMPD/other-root/AuthenticAMD-1-1/"
+sh "$BCI" --smrbench "$TMPD/smrbench-always" --python "$PY" --baseline-root "$TMPD/other-root" \
+	--out "$TMPD/kind-none" >"$TMPD/kind-none.out" 2>"$TMPD/kind-none.log"
+rc=$?
+[ $rc -eq 0 ] && grep -q "NOT COMPARED: no baseline for this CPU kind ($kind)" "$TMPD/kind-none.log" &&
+	grep -q "baselines exist for: AuthenticAMD-1-1" "$TMPD/kind-none.log" && ! grep -q "^method:" "$TMPD/kind-none.out"
+st=$?
+check $st "no baseline of this CPU kind: not compared with another kind's, said loudly, exit 0 (got $rc)"
+[ $st -eq 0 ] || diag_file "$TMPD/kind-none.log" 10
+
 # ---- results are never overwritten; bad settings are refused ----
 sh "$BCI" --smrbench "$SMRBENCH" --python "$PY" --baseline-dir "$base" --out "$TMPD/noise" \
 	>/dev/null 2>"$TMPD/exists.log"
