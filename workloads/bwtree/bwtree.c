@@ -116,14 +116,14 @@ struct bw_base {
 };
 
 /*
- * Delta pre-allocation (OpenBw-Tree, Wang et al. 2018, section 4.2): a base
+ * Delta pre-allocation (OpenBw-Tree, Wang et al. 2018): a base
  * is allocated with room for the deltas that will be posted on it, and a
  * writer takes the next slot with a fetch-add on carve_next instead of a
  * malloc.  Slots are handed out from the end of the block backwards, so a
  * chain's records lie at rising addresses from its head down to the area's
  * end: a walk can prefetch them all at once from the head instead of missing
  * on each record in turn (on a malloc'd chain each record is a miss that the
- * next one's address depends on; they were 45% of an insert's time).  A slot
+ * next one's address depends on; perf put 44% of the walk's samples there).  A slot
  * whose delta lost its CAS is simply left unused; when the area is full,
  * deltas fall back to smr_alloc.  A carved record is freed with its block,
  * so a chain is retired through a record of its own (BW_RETIRED, below).
@@ -376,7 +376,6 @@ static inline void bw_init_node(struct bw_node *n, enum bw_type type, unsigned l
 	n->depth = depth;
 	n->base = NULL;
 }
-
 
 /* The record below n.  relaxed: next is written before n is published by a
  * release CAS, and our acquire load of the chain head (or of a record above)
