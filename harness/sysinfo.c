@@ -1,4 +1,5 @@
 /* sysinfo.c - machine.json: what a reader of the results needs to know of the machine. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -24,22 +25,36 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void cpu_model(char *buf, size_t len)
+/*
+ * The value of key ("model name", "cpu family", ..) in /proc/cpuinfo's first
+ * processor block, into buf; false if there is none.
+ */
+static bool cpuinfo_field(const char *key, char *buf, size_t len)
 {
-	FILE *f = fopen("/proc/cpuinfo", "r");
 	char line[512];
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof line, f)) {
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	while (f && !found && fgets(line, sizeof line, f)) {
+		if (line[0] == '\n')
+			break; /* the end of the first processor's block */
 		char *colon = strchr(line, ':');
-		if (!strncmp(line, "model name", 10) && colon) {
-			snprintf(buf, len, "%s", colon + 2);
-			buf[strcspn(buf, "\n")] = 0;
-			break;
+		if (!colon)
+			continue;
+		char *v = colon + 1 + strspn(colon + 1, " \t");
+		v[strcspn(v, "\n")] = 0;
+		/* The key: what precedes the colon, without its padding. */
+		char *end = colon;
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		*end = 0;
+		if (!strcmp(line, key)) {
+			snprintf(buf, len, "%s", v);
+			found = true;
 		}
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	return found;
 }
 
 /*
@@ -51,31 +66,9 @@ static void cpu_model(char *buf, size_t len)
  */
 static void cpu_kind(char *buf, size_t len, const char *machine)
 {
-	char vendor[64] = "", family[32] = "", model[32] = "", line[512];
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof line, f)) {
-		if (line[0] == '\n')
-			break; /* the first processor is enough */
-		char *colon = strchr(line, ':');
-		if (!colon)
-			continue;
-		char *v = colon + 1 + strspn(colon + 1, " \t");
-		v[strcspn(v, "\n")] = 0;
-		/* The key: what precedes the colon, without its padding. */
-		char *end = colon;
-		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		*end = 0;
-		if (!strcmp(line, "vendor_id"))
-			snprintf(vendor, sizeof vendor, "%s", v);
-		else if (!strcmp(line, "cpu family"))
-			snprintf(family, sizeof family, "%s", v);
-		else if (!strcmp(line, "model"))
-			snprintf(model, sizeof model, "%s", v);
-	}
-	if (f)
-		fclose(f);
-	if (vendor[0] && family[0] && model[0])
+	char vendor[64], family[32], model[32];
+	if (cpuinfo_field("vendor_id", vendor, sizeof vendor) && cpuinfo_field("cpu family", family, sizeof family) &&
+	    cpuinfo_field("model", model, sizeof model))
 		snprintf(buf, len, "%s-%s-%s", vendor, family, model);
 	else
 		snprintf(buf, len, "%s-unknown", machine);
@@ -95,7 +88,8 @@ void sysinfo_write(FILE *f)
 	uname(&u);
 	sysinfo(&si);
 	gethostname(host, sizeof host);
-	cpu_model(model, sizeof model);
+	if (!cpuinfo_field("model name", model, sizeof model))
+		snprintf(model, sizeof model, "unknown");
 	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 
 	fprintf(f, "{\n  \"hostname\": ");
