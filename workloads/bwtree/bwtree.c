@@ -461,7 +461,6 @@ static void bw_retire_chain(smr_thread *t, struct bw_node *h)
 }
 #endif
 
-
 /* Link a new delta d above the record below (before publishing d). */
 static inline void bw_link_below(smr_thread *t, struct bw_node *d, struct bw_node *below)
 {
