@@ -94,6 +94,9 @@ struct workload_desc {
 	const char *name;
 	const char *summary;
 	const struct wl_param_spec *params;   /* terminated by a {NULL} entry */
+	/* sizeof the workload's main object (its node, the scheme's header
+	 * included) in this scheme's instance: runs.csv's object_bytes. */
+	size_t object_bytes;
 	/* Custom param checks and cross-param checks; NULL when none.  Returns 0 or -1 with err. */
 	int (*check)(const struct cell *c, char *err, size_t errlen);
 	/* Threads beyond the workers (lazy: one producer). */
