@@ -142,6 +142,28 @@ extern const struct scheme_desc *const smrb_schemes[];
 const struct scheme_desc *smrb_find_scheme(const char *name);
 const struct workload_desc *smrb_find_workload(const struct scheme_desc *s, const char *name);
 
+/*
+ * Canaries (test builds: smrbench-faults and smrbench-planted, which the
+ * selftests, stress and planted-bug tests run): a word in every node, set
+ * while it is live and checked by every reader, so that a read of reclaimed
+ * (poisoned) memory fails the run.  The measured binary has neither the word
+ * nor the checks: a node is its scheme's header and the workload's own
+ * fields, as in the papers' harnesses (a list node under ebr: 32 bytes).
+ */
+#ifdef SMRB_FAULTS
+#define WL_CANARIES 1
+#define WL_CANARY_FIELD(type) type canary;
+#define wl_canary_set(n, v) ((n)->canary = (v))
+#define wl_canary_bad(n, v) ((n)->canary != (v))
+#define wl_canary_of(n) ((n)->canary)
+#else
+#define WL_CANARIES 0
+#define WL_CANARY_FIELD(type)
+#define wl_canary_set(n, v) ((void)(n))
+#define wl_canary_bad(n, v) ((void)(n), false)
+#define wl_canary_of(n) ((void)(n), 0)
+#endif
+
 /* Fault injection (tests): built into smrbench-faults only, never into smrbench. */
 #ifdef SMRB_FAULTS
 void wl_fault_point(void);

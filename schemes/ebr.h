@@ -17,6 +17,8 @@
 
 #include <stdlib.h>
 
+#include "smr_node_link.h"
+
 /* t->local: (epoch << 1) | 1 while pinned, 0 while not. */
 #define EBR_ACTIVE 1u
 

@@ -24,6 +24,12 @@ static inline void *ERA_(alloc)(struct ERA_(thread) *t, size_t size)
 	return n;
 }
 
+/* A slot of block's allocation (smr.h, smr_carved) is as old as the block. */
+static inline void ERA_(carved)(struct smr_node *n, const struct smr_node *block)
+{
+	n->smr_birth = block->smr_birth;
+}
+
 static inline void ERA_(dealloc)(struct ERA_(thread) *t, struct smr_node *n)
 {
 	(void)t;

@@ -6,14 +6,16 @@
 char ext_ck_epoch_tsan_gp;
 #endif
 
+/* The record whose callbacks this thread is dispatching (its poll, or destroy). */
+static __thread struct ext_ck_epoch_thread *ext_ck_epoch_dispatching;
+
 void ext_ck_epoch_reclaim_cb(ck_epoch_entry_t *e)
 {
 	EXT_TSAN_ACQUIRE(&ext_ck_epoch_tsan_gp);
-	struct smr_node *n = (struct smr_node *)(void *)((char *)e - offsetof(struct smr_node, smr_birth));
-	struct ext_ck_epoch_thread *t = (struct ext_ck_epoch_thread *)(void *)n->smr_next;
+	struct smr_node *n = smr_container_of(e, struct smr_node, smr_entry);
 	smr_node_reclaim(n, n->smr_dtor);
 	/* Run by the record's owner (its poll) or by destroy: a plain count. */
-	smr_count_reclaimed(&t->cnt, 1);
+	smr_count_reclaimed(&ext_ck_epoch_dispatching->cnt, 1);
 }
 
 struct ext_ck_epoch_domain *ext_ck_epoch_domain_create(const struct smr_config *cfg, char *err, size_t errlen)
@@ -46,7 +48,9 @@ struct ext_ck_epoch_thread *ext_ck_epoch_register(struct ext_ck_epoch_domain *d)
 void ext_ck_epoch_poll(struct ext_ck_epoch_thread *t)
 {
 	t->since_poll = 0;
+	ext_ck_epoch_dispatching = t;
 	ck_epoch_poll(&t->rec);
+	ext_ck_epoch_dispatching = NULL;
 }
 
 void ext_ck_epoch_unregister(struct ext_ck_epoch_thread *t)
@@ -67,8 +71,11 @@ void ext_ck_epoch_domain_destroy(struct ext_ck_epoch_domain *d, struct smr_stats
 {
 	/* No thread is reading: dispatch every record's every bucket. */
 	for (int i = 0; i < d->max_threads; i++)
-		if (d->threads[i].ck_registered)
+		if (d->threads[i].ck_registered) {
+			ext_ck_epoch_dispatching = &d->threads[i];
 			ck_epoch_reclaim(&d->threads[i].rec);
+			ext_ck_epoch_dispatching = NULL;
+		}
 	ext_ck_epoch_stats(d, out);
 	smr_quarantine_drain();
 	free(d->threads);

@@ -13,9 +13,11 @@
  *              the dispatch of the buckets that are two epochs old (or of
  *              every bucket when no record is active).
  *
- * Header overlay: smr_birth / smr_retire_era hold the ck_epoch_entry (16
- * bytes); smr_dtor keeps the destructor; smr_next points to the retiring
- * thread's record, where the callback (run by that thread's poll) counts.
+ * The header: Concurrency Kit's ck_epoch_entry (16 bytes), as its users
+ * embed it, and the destructor (8): a user's callback knows its type, ours is
+ * one callback for every type.  A record dispatches only its own callbacks,
+ * in its owner's poll or in destroy, which name the record in
+ * ext_ck_epoch_dispatching for the callback to count there.
  *
  * A ck record stays registered with its slot for the domain's life: an
  * inactive record holds nothing back, and the next thread to claim the slot
@@ -29,6 +31,11 @@
 #include "ext_tsan.h"
 #include <stddef.h>
 #include <stdlib.h>
+
+struct smr_node {
+	ck_epoch_entry_t smr_entry;     /* ck's entry: ck_epoch_call() queues it */
+	smr_reclaim_fn smr_dtor;        /* run by the callback; NULL: bare free */
+};
 
 struct ext_ck_epoch_thread {
 	struct smr_slot slot;
@@ -46,9 +53,6 @@ struct ext_ck_epoch_domain {
 	struct ext_ck_epoch_thread *threads;
 };
 
-_Static_assert(offsetof(struct smr_node, smr_birth) + sizeof(ck_epoch_entry_t) <=
-	       sizeof(struct smr_node), "ck_epoch_entry must fit over smr_birth..smr_refs");
-
 #define SMR_PARAMS_ext_ck_epoch \
 	{ "ck_batch", "64", "retires between two ck_epoch_poll() calls", 1, 1 << 20 },
 
@@ -63,11 +67,6 @@ void ext_ck_epoch_poll(struct ext_ck_epoch_thread *t);
 #ifdef EXT_TSAN
 extern char ext_ck_epoch_tsan_gp;   /* ext_tsan.h: sections ended -> callbacks */
 #endif
-
-static inline ck_epoch_entry_t *ext_ck_epoch_entry_of(struct smr_node *n)
-{
-	return (ck_epoch_entry_t *)(void *)&n->smr_birth;
-}
 
 static inline void ext_ck_epoch_begin(struct ext_ck_epoch_thread *t)
 {
@@ -85,10 +84,9 @@ static inline void ext_ck_epoch_quiescent(struct ext_ck_epoch_thread *t) { (void
 
 static inline void ext_ck_epoch_retire(struct ext_ck_epoch_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
-	n->smr_next = (struct smr_node *)(void *)t;   /* the callback counts it there */
 	n->smr_dtor = dtor;
 	smr_count_retired(&t->cnt);
-	ck_epoch_call(&t->rec, ext_ck_epoch_entry_of(n), ext_ck_epoch_reclaim_cb);
+	ck_epoch_call(&t->rec, &n->smr_entry, ext_ck_epoch_reclaim_cb);
 	if (++t->since_poll >= t->batch)
 		ext_ck_epoch_poll(t);
 }

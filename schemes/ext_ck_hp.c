@@ -11,9 +11,10 @@
 struct ext_ck_hp_chain {
 	struct smr_node *head;
 	smr_reclaim_fn dtor;
-	struct ext_ck_hp_thread *t;
 	size_t remaining;
 };
+
+__thread struct ext_ck_hp_thread *ext_ck_hp_reclaiming;
 
 #ifdef EXT_TSAN
 char ext_ck_hp_tsan_gp;
@@ -28,14 +29,13 @@ static void reclaim_cb(void *data)
 		if (--c->remaining > 0)
 			return;
 		smr_node_reclaim(c->head, c->dtor);
-		smr_count_reclaimed(&c->t->cnt, 1);
+		smr_count_reclaimed(&ext_ck_hp_reclaiming->cnt, 1);
 		free(c);
 		return;
 	}
 	struct smr_node *n = data;
-	struct ext_ck_hp_thread *t = (struct ext_ck_hp_thread *)(void *)n->smr_next;
 	smr_node_reclaim(n, n->smr_dtor);
-	smr_count_reclaimed(&t->cnt, 1);
+	smr_count_reclaimed(&ext_ck_hp_reclaiming->cnt, 1);
 }
 
 struct ext_ck_hp_domain *ext_ck_hp_domain_create(const struct smr_config *cfg, char *err, size_t errlen)
@@ -94,6 +94,7 @@ void ext_ck_hp_unregister(struct ext_ck_hp_thread *t)
 {
 	ck_hp_record_t *rec = t->rec;
 	ck_hp_clear(rec);
+	ext_ck_hp_reclaiming = t;
 	ck_hp_reclaim(rec);
 	/* ck_hp_unregister() forgets the pending list: keep it with the slot. */
 	t->stash = CK_STACK_FIRST(&rec->pending);
@@ -115,12 +116,13 @@ void ext_ck_hp_retire_chain(struct ext_ck_hp_thread *t, struct smr_node *head, s
 	struct ext_ck_hp_chain *c = malloc(sizeof *c);
 	if (!c)
 		abort();
-	*c = (struct ext_ck_hp_chain){ head, dtor, t, len };
+	*c = (struct ext_ck_hp_chain){ head, dtor, len };
 	smr_count_retired(&t->cnt);
+	ext_ck_hp_reclaiming = t;
 	/* next() is read before ck_hp_free: a reclaim inside it may free the chain. */
 	for (struct smr_node *n = head, *nx; n; n = nx) {
 		nx = next(n);
-		ck_hp_free(t->rec, ext_ck_hp_hazard_of(n), (void *)((uintptr_t)c | 1), n);
+		ck_hp_free(t->rec, &n->smr_hazard, (void *)((uintptr_t)c | 1), n);
 	}
 }
 
@@ -136,6 +138,7 @@ void ext_ck_hp_domain_destroy(struct ext_ck_hp_domain *d, struct smr_stats *out)
 	/* No thread is registered: nothing is protected; free every stash. */
 	for (int i = 0; i < d->max_threads; i++) {
 		ck_stack_entry_t *e = d->threads[i].stash;
+		ext_ck_hp_reclaiming = &d->threads[i];
 		while (e) {
 			ck_stack_entry_t *next = e->next;
 			ck_hp_hazard_t *h = (ck_hp_hazard_t *)(void *)((char *)e - offsetof(ck_hp_hazard_t, pending_entry));

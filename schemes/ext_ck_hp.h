@@ -12,9 +12,11 @@
  *              The threshold is hp's rule, R = hp_r0 + 2H (H: every hazard
  *              slot of the domain), so that it batches as hp does.
  *
- * Header overlay: smr_birth, smr_retire_era and smr_refs hold the
- * ck_hp_hazard (24 bytes); smr_dtor keeps the destructor; smr_next points to
- * the retiring thread's record, where the destructor callback counts.
+ * The header: Concurrency Kit's ck_hp_hazard (24 bytes), as its users embed
+ * it, and the destructor (8): a user's callback knows its type, ours is one
+ * callback for every type.  Callbacks run inside ck_hp_free() or
+ * ck_hp_reclaim() on the record's owner (or in destroy), which names its
+ * thread in ext_ck_hp_reclaiming for the callback to count there.
  *
  * Records: ck_hp_unregister() drops the record's pending list, so before it
  * the list is stashed with our slot and re-retired by the slot's next owner
@@ -37,6 +39,11 @@
 #define SMR_OWN_PROTECT
 #define SMR_OWN_CHAIN
 
+struct smr_node {
+	ck_hp_hazard_t smr_hazard;      /* ck's pending entry: ck_hp_free() queues it */
+	smr_reclaim_fn smr_dtor;        /* run by the callback; NULL: bare free */
+};
+
 struct ext_ck_hp_thread {
 	struct smr_slot slot;
 	struct ext_ck_hp_domain *d;
@@ -56,8 +63,8 @@ struct ext_ck_hp_domain {
 	struct ext_ck_hp_thread *threads;
 };
 
-_Static_assert(offsetof(struct smr_node, smr_birth) + sizeof(ck_hp_hazard_t) <=
-	       sizeof(struct smr_node), "ck_hp_hazard must fit over smr_birth..smr_refs");
+/* The thread whose ck record is reclaiming right now: the callback counts there. */
+extern __thread struct ext_ck_hp_thread *ext_ck_hp_reclaiming;
 
 #define SMR_PARAMS_ext_ck_hp \
 	{ "hp_r0", "100", "reclaim threshold R = hp_r0 + 2H (H: all hazard slots), as hp", 0, 1L << 30 },
@@ -72,11 +79,6 @@ extern char ext_ck_hp_tsan_gp;   /* ext_tsan.h: hazards dropped -> destructor ca
 #endif
 void ext_ck_hp_retire_chain(struct ext_ck_hp_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
 			    smr_chain_next_fn next);
-
-static inline ck_hp_hazard_t *ext_ck_hp_hazard_of(struct smr_node *n)
-{
-	return (ck_hp_hazard_t *)(void *)&n->smr_birth;
-}
 
 static inline void ext_ck_hp_begin(struct ext_ck_hp_thread *t) { (void)t; }
 
@@ -104,10 +106,10 @@ static inline void *ext_ck_hp_protect(struct ext_ck_hp_thread *t, int slot, void
 
 static inline void ext_ck_hp_retire(struct ext_ck_hp_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
-	n->smr_next = (struct smr_node *)(void *)t;   /* the destructor callback counts it there */
 	n->smr_dtor = dtor;
 	smr_count_retired(&t->cnt);
-	ck_hp_free(t->rec, ext_ck_hp_hazard_of(n), n, n);
+	ext_ck_hp_reclaiming = t;
+	ck_hp_free(t->rec, &n->smr_hazard, n, n);
 }
 
 #endif

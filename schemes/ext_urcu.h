@@ -24,9 +24,14 @@
  *                them.  The callback runs the destructor, frees the object
  *                and counts it.
  *
- * Header overlay: struct smr_node's smr_birth / smr_retire_era hold the
- * rcu_head (16 bytes); smr_dtor keeps the destructor; smr_next points to the
- * retiring thread's record, where the callback counts the reclaim.
+ * The header: liburcu's struct rcu_head (16 bytes), as its users embed it,
+ * and the destructor (8): a user's callback knows its type, ours is one
+ * callback for every type.  The callback counts the reclaim in the domain,
+ * which it finds through EU(live): one domain of a flavour at a time per
+ * process (every cell and test makes them one after another; a second
+ * create is refused).  The unreclaimed peak is sampled by the callback every
+ * EU_PEAK_EVERY reclaims (Σ retired - reclaimed), so it is exact to within
+ * that many.
  *
  * Threads: liburcu's reader is the OS thread.  smr_register registers it on
  * its first handle, smr_unregister unregisters it with its last one.  QSBR: a
@@ -44,21 +49,29 @@
 #define EU(x) EU_CAT(EXT_URCU, x)          /* this scheme's names */
 #define EU_LIB(x) EU_CAT(EXT_URCU_LIB, x)  /* the flavour's liburcu names */
 
+struct smr_node {
+	struct rcu_head smr_head;       /* liburcu's entry: call_rcu() queues it */
+	smr_reclaim_fn smr_dtor;        /* run by the callback; NULL: bare free */
+};
+
+#define EU_PEAK_EVERY 32
+
 struct EU(thread) {
 	struct smr_slot slot;
 	struct EU(domain) *d;
 	unsigned qs_mark;                        /* QSBR: qs_round + 1 once this handle passed one */
-	struct smr_counters cnt;                 /* retired, peak: the owner writes; reclaimed unused */
-	_Atomic uint64_t reclaimed SMR_ALIGNED;  /* the call_rcu thread adds here: own line */
+	struct smr_counters cnt;                 /* retired: the owner writes; reclaimed, peak unused */
 } SMR_ALIGNED;
 
 struct EU(domain) {
 	int max_threads;
 	struct EU(thread) *threads;
+	_Atomic uint64_t reclaimed SMR_ALIGNED;  /* the call_rcu thread adds here: own line */
+	_Atomic uint64_t peak;                   /* sampled by the callbacks */
 };
 
-_Static_assert(offsetof(struct smr_node, smr_birth) + sizeof(struct rcu_head) <=
-	       sizeof(struct smr_node), "rcu_head must fit over smr_birth..smr_refs");
+/* The domain whose callbacks may run: at most one per flavour (above). */
+extern struct EU(domain) *_Atomic EU(live);
 
 struct EU(domain) *EU(domain_create)(const struct smr_config *cfg, char *err, size_t errlen);
 void EU(domain_destroy)(struct EU(domain) *d, struct smr_stats *out);
@@ -83,11 +96,6 @@ extern __thread unsigned EU(qs_round);
 /* ThreadSanitizer tokens (ext_tsan.h): readers' sections end -> callbacks; callbacks -> destroy. */
 extern char EU(tsan_gp), EU(tsan_cb);
 #endif
-
-static inline struct rcu_head *EU(head_of)(struct smr_node *n)
-{
-	return (struct rcu_head *)(void *)&n->smr_birth;
-}
 
 static inline void EU(begin)(struct EU(thread) *t)
 {
@@ -125,14 +133,9 @@ static inline void EU(quiescent)(struct EU(thread) *t)
 
 static inline void EU(retire)(struct EU(thread) *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
-	n->smr_next = (struct smr_node *)(void *)t;   /* the callback counts it there */
 	n->smr_dtor = dtor;
 	/* Counted before the callback can run: reclaimed never passes retired. */
 	smr_counters_add_(&t->cnt.retired, 1);
-	uint64_t backlog = atomic_load_explicit(&t->cnt.retired, memory_order_relaxed) -
-			   atomic_load_explicit(&t->reclaimed, memory_order_relaxed);
-	if (backlog > atomic_load_explicit(&t->cnt.peak, memory_order_relaxed))
-		atomic_store_explicit(&t->cnt.peak, backlog, memory_order_relaxed);
 	EXT_TSAN_RELEASE(n);
-	EU_LIB(call_rcu)(EU(head_of)(n), EU(reclaim_cb));
+	EU_LIB(call_rcu)(&n->smr_head, EU(reclaim_cb));
 }

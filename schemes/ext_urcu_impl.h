@@ -3,6 +3,10 @@
  * whose header (ext_urcu_<flavour>.h) was included just before: ext_urcu_qsbr.c,
  * ext_urcu_memb.c and ext_urcu_mb.c are this file, one flavour each.
  */
+#include <stdio.h>
+
+#define EU_STR_(x) #x
+#define EU_STR(x) EU_STR_(x)
 
 /* Handles this OS thread holds (any domain): liburcu registers the OS thread once. */
 __thread int EU(handles);
@@ -15,23 +19,48 @@ __thread unsigned EU(qs_round);
 char EU(tsan_gp), EU(tsan_cb);
 #endif
 
+struct EU(domain) *_Atomic EU(live);
+
+/* Σ retired - reclaimed, into the domain's peak (the callback thread alone writes it). */
+static void EU(sample_peak_)(struct EU(domain) *d, uint64_t reclaimed)
+{
+	uint64_t retired = 0;
+	for (int i = 0; i < d->max_threads; i++)
+		retired += atomic_load_explicit(&d->threads[i].cnt.retired, memory_order_relaxed);
+	/* + 1: the object just freed was still unreclaimed a moment ago. */
+	uint64_t backlog = retired > reclaimed ? retired - reclaimed + 1 : 1;
+	if (backlog > atomic_load_explicit(&d->peak, memory_order_relaxed))
+		atomic_store_explicit(&d->peak, backlog, memory_order_relaxed);
+}
+
 void EU(reclaim_cb)(struct rcu_head *h)
 {
-	struct smr_node *n = (struct smr_node *)(void *)((char *)h - offsetof(struct smr_node, smr_birth));
+	struct smr_node *n = smr_container_of(h, struct smr_node, smr_head);
 	/* ThreadSanitizer: the retire, and every read-side section ended so far, come before. */
 	EXT_TSAN_ACQUIRE(n);
 	EXT_TSAN_ACQUIRE(&EU(tsan_gp));
-	struct EU(thread) *t = (struct EU(thread) *)(void *)n->smr_next;
+	struct EU(domain) *d = atomic_load_explicit(&EU(live), memory_order_acquire);
 	smr_node_reclaim(n, n->smr_dtor);
-	/* Callbacks run on the call_rcu thread, several retiring threads' at once: an RMW. */
-	atomic_fetch_add_explicit(&t->reclaimed, 1, memory_order_relaxed);
+	/* An RMW: rcu_barrier() and the worker may both run callbacks. */
+	uint64_t r = atomic_fetch_add_explicit(&d->reclaimed, 1, memory_order_relaxed) + 1;
+	if (r % EU_PEAK_EVERY == 1)
+		EU(sample_peak_)(d, r);
 	EXT_TSAN_RELEASE(&EU(tsan_cb));
 }
 
 struct EU(domain) *EU(domain_create)(const struct smr_config *cfg, char *err, size_t errlen)
 {
-	(void)err; (void)errlen;
 	struct EU(domain) *d = smr_aligned_calloc(1, sizeof *d);
+	struct EU(domain) *none = NULL;
+	/* release: the callback thread that finds d sees it set up (d->threads below is
+	 * written before any retire, which call_rcu publishes to the callback anyway). */
+	if (!atomic_compare_exchange_strong_explicit(&EU(live), &none, d, memory_order_acq_rel,
+						     memory_order_relaxed)) {
+		snprintf(err, errlen, "%s: one domain at a time per process (another one is live)",
+			 EU_STR(EXT_URCU_LIB));
+		free(d);
+		return NULL;
+	}
 	d->max_threads = cfg->max_threads;
 	d->threads = smr_aligned_calloc((size_t)cfg->max_threads, sizeof *d->threads);
 	for (int i = 0; i < d->max_threads; i++)
@@ -81,12 +110,10 @@ void EU(unregister)(struct EU(thread) *t)
 void EU(stats)(struct EU(domain) *d, struct smr_stats *out)
 {
 	*out = (struct smr_stats){0};
-	for (int i = 0; i < d->max_threads; i++) {
-		struct EU(thread) *t = &d->threads[i];
-		out->retired += atomic_load_explicit(&t->cnt.retired, memory_order_relaxed);
-		out->reclaimed += atomic_load_explicit(&t->reclaimed, memory_order_relaxed);
-		out->unreclaimed_peak += atomic_load_explicit(&t->cnt.peak, memory_order_relaxed);
-	}
+	for (int i = 0; i < d->max_threads; i++)
+		out->retired += atomic_load_explicit(&d->threads[i].cnt.retired, memory_order_relaxed);
+	out->reclaimed = atomic_load_explicit(&d->reclaimed, memory_order_relaxed);
+	out->unreclaimed_peak = atomic_load_explicit(&d->peak, memory_order_relaxed);
 }
 
 void EU(domain_destroy)(struct EU(domain) *d, struct smr_stats *out)
@@ -108,6 +135,7 @@ void EU(domain_destroy)(struct EU(domain) *d, struct smr_stats *out)
 		EU_LIB(thread_online)();
 #endif
 	EU(stats)(d, out);
+	atomic_store_explicit(&EU(live), NULL, memory_order_release);
 	smr_quarantine_drain();
 	free(d->threads);
 	free(d);

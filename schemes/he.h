@@ -38,9 +38,12 @@
 
 #include <stdlib.h>
 
+#include "smr_node_era.h"
+
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
+#define SMR_OWN_CARVE
 
 /* A hazard slot that protects nothing.  Never an era: the clock starts at 1. */
 #define HE_NONE UINT64_MAX

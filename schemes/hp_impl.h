@@ -35,10 +35,11 @@
  * hp_bound.sh checks it; a destructor that itself retires, during a scan,
  * can push a list past R until the next retire scans it).
  *
- * Chains (SMR_OWN_CHAIN, a Bw-tree page's delta chain): the chain is one
- * entry of the list, kept while ANY of its objects is in the snapshot: a
- * reader may hold an object deep inside it.  The chain's next() function
- * rides in the head's smr_retire_era (HP uses no eras; 0 = not a chain).
+ * Chains (SMR_OWN_CHAIN, a Bw-tree page's delta chain): a retired chain is
+ * one entry of a second list, kept while ANY of its objects is in the
+ * snapshot: a reader may hold an object deep inside it.  Its heads carry the
+ * 16-byte header like any object; the walk (next()) is the thread's, since
+ * one domain's chains all have the shape of its one workload.
  */
 
 #if !defined(HP_) || !defined(HP_ASYM)
@@ -46,6 +47,8 @@
 #endif
 
 #include <stdlib.h>
+
+#include "smr_node_link.h"
 
 #define SMR_OWN_PROTECT
 #define SMR_OWN_CHAIN
@@ -57,7 +60,9 @@ struct HP_(thread) {
 	bool scanning;                /* a destructor run by scan() may retire: no nested scan */
 	struct HP_(domain) *d;
 	uint64_t threshold;           /* R: scan once the list holds this many */
-	struct smr_list retired;
+	struct smr_list retired;      /* single objects */
+	struct smr_list chains;       /* chain heads, walked with chain_next */
+	smr_chain_next_fn chain_next;
 	void **snap;                  /* scan scratch: room for every slot of every thread */
 	struct smr_counters cnt;
 } SMR_ALIGNED;
@@ -142,19 +147,19 @@ static inline __attribute__((always_inline)) void HP_(end)(struct HP_(thread) *t
 		HP_(clear_)(t);
 }
 
-static inline void HP_(push_)(struct HP_(thread) *t, struct smr_node *n)
+/* After a push onto either list: count it, scan once the lists hold R. */
+static inline void HP_(retired_)(struct HP_(thread) *t)
 {
-	smr_list_push(&t->retired, n);
 	smr_count_retired(&t->cnt);
-	if (__builtin_expect(t->retired.count >= t->threshold, 0) && !t->scanning)
+	if (__builtin_expect(t->retired.count + t->chains.count >= t->threshold, 0) && !t->scanning)
 		HP_(scan)(t);
 }
 
 static inline void HP_(retire)(struct HP_(thread) *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
 	n->smr_dtor = dtor;
-	n->smr_retire_era = 0; /* a single object */
-	HP_(push_)(t, n);
+	smr_list_push(&t->retired, n);
+	HP_(retired_)(t);
 }
 
 static inline void HP_(retire_chain)(struct HP_(thread) *t, struct smr_node *head, smr_reclaim_fn dtor,
@@ -167,7 +172,8 @@ static inline void HP_(retire_chain)(struct HP_(thread) *t, struct smr_node *hea
 	smr_node_reclaim(head, dtor);
 #else
 	head->smr_dtor = dtor;
-	head->smr_retire_era = (uint64_t)(uintptr_t)next;
-	HP_(push_)(t, head);
+	t->chain_next = next;
+	smr_list_push(&t->chains, head);
+	HP_(retired_)(t);
 #endif
 }

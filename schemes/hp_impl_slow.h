@@ -40,18 +40,36 @@ static bool HP_(in_snapshot_)(void *const *s, size_t n, const void *p)
 	return lo < n && s[lo] == p;
 }
 
-/* Does some hazard hold this retired entry (any object of it, for a chain)? */
-static bool HP_(held_)(void *const *s, size_t n, struct smr_node *x)
+/* Does some hazard hold this retired entry (any object of it, for a chain: next != NULL)? */
+static bool HP_(held_)(void *const *s, size_t n, struct smr_node *x, smr_chain_next_fn next)
 {
 	if (n == 0)
 		return false;
-	smr_chain_next_fn next = (smr_chain_next_fn)(uintptr_t)x->smr_retire_era;
 	if (!next)
 		return HP_(in_snapshot_)(s, n, x);
 	for (struct smr_node *y = x; y; y = next(y))
 		if (HP_(in_snapshot_)(s, n, y))
 			return true;
 	return false;
+}
+
+/* Free the entries of l that no hazard holds; keep the others on l. */
+static void HP_(sweep_)(struct HP_(thread) *t, struct smr_list *l, size_t nsnap, smr_chain_next_fn next)
+{
+	/* Detach the list: a destructor may retire onto it while we walk. */
+	struct smr_node *x = l->head;
+	l->head = NULL;
+	l->count = 0;
+	while (x) {
+		struct smr_node *after = x->smr_next;
+		if (HP_(held_)(t->snap, nsnap, x, next)) {
+			smr_list_push(l, x);
+		} else {
+			smr_node_reclaim(x, x->smr_dtor);
+			smr_count_reclaimed(&t->cnt, 1);
+		}
+		x = after;
+	}
 }
 
 struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, size_t errlen)
@@ -111,7 +129,7 @@ void HP_(unregister)(struct HP_(thread) *t)
 	HP_(clear_)(t);
 	/* What a scan cannot free yet stays with the record: the next thread
 	 * that claims it, or domain destroy, frees it. */
-	if (t->retired.head)
+	if (t->retired.head || t->chains.head)
 		HP_(scan)(t);
 	smr_slot_release(&t->slot);
 }
@@ -155,20 +173,8 @@ void HP_(scan)(struct HP_(thread) *t)
 		}
 	if (n > 1)
 		qsort(t->snap, n, sizeof *t->snap, HP_(cmp_ptr_));
-	/* Detach the list: a destructor may retire onto it while we walk. */
-	struct smr_node *x = t->retired.head;
-	t->retired.head = NULL;
-	t->retired.count = 0;
-	while (x) {
-		struct smr_node *next = x->smr_next;
-		if (HP_(held_)(t->snap, n, x)) {
-			smr_list_push(&t->retired, x);
-		} else {
-			smr_node_reclaim(x, x->smr_dtor);
-			smr_count_reclaimed(&t->cnt, 1);
-		}
-		x = next;
-	}
+	HP_(sweep_)(t, &t->retired, n, NULL);
+	HP_(sweep_)(t, &t->chains, n, t->chain_next);
 	t->scanning = false;
 }
 
@@ -188,11 +194,12 @@ void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out)
 		again = false;
 		for (int i = 0; i < d->max_threads; i++) {
 			struct HP_(thread) *t = &d->threads[i];
-			if (t->retired.head) {
-				struct smr_list l = t->retired;
+			if (t->retired.head || t->chains.head) {
+				struct smr_list l = t->retired, c = t->chains;
 				t->retired = (struct smr_list){0};
+				t->chains = (struct smr_list){0};
 				t->scanning = true;
-				smr_count_reclaimed(&t->cnt, smr_list_reclaim(&l));
+				smr_count_reclaimed(&t->cnt, smr_list_reclaim(&l) + smr_list_reclaim(&c));
 				t->scanning = false;
 				again = true;
 			}

@@ -34,9 +34,12 @@
 
 #include <stdlib.h>
 
+#include "smr_node_era.h"
+
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
+#define SMR_OWN_CARVE
 
 /* An empty reservation bound: never an era (the clock starts at 1). */
 #define IBR_NONE UINT64_MAX

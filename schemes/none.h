@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "smr_node_link.h"
+
 struct none_thread {
 	struct smr_slot slot;
 	struct none_domain *d;

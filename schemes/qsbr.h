@@ -22,6 +22,8 @@
 
 #include <stdlib.h>
 
+#include "smr_node_link.h"
+
 #define SMR_OWN_QUIESCENT_INTERVAL
 
 /* Announcement of a thread that is offline (unregistered): never holds anyone back. */

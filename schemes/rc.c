@@ -4,14 +4,25 @@
 
 #include <stdio.h>
 
-/* Blocks of one size class, carved from chunks that live until domain destroy. */
+/*
+ * Blocks of one size class, carved from chunks that live until domain
+ * destroy.  A chunk is aligned to RC_CHUNK_BYTES and every block starts in
+ * its first RC_CHUNK_BYTES, so a block finds its chunk, and so its class, by
+ * masking its address: the header holds no size.
+ */
 struct rc_chunk {
 	struct rc_chunk *next;
 	size_t bsize;
 	size_t nblocks;
+	unsigned cls;
 } SMR_ALIGNED;
 
 #define RC_CHUNK_BYTES ((size_t)64 << 10)
+
+static inline struct rc_chunk *rc_chunk_of(const struct smr_node *n)
+{
+	return (struct rc_chunk *)((uintptr_t)n & ~(uintptr_t)(RC_CHUNK_BYTES - 1));
+}
 
 /* The thread whose free loop is running: destructors reach it through smr_drop_link(). */
 static _Thread_local struct rc_thread *rc_self;
@@ -111,19 +122,24 @@ struct smr_node *rc_refill(struct rc_thread *t, unsigned c)
 		}
 	}
 	size_t bs = rc_class_size(c);
-	size_t nb = RC_CHUNK_BYTES / bs;
+	/* Every block starts inside the chunk's first RC_CHUNK_BYTES (rc_chunk_of). */
+	size_t nb = (RC_CHUNK_BYTES - sizeof(struct rc_chunk)) / bs;
 	if (nb < 1)
 		nb = 1;
 	if (d->no_reuse && nb > RC_BATCH)
 		nb = RC_BATCH; /* nothing is reused: do not carve far ahead */
-	struct rc_chunk *ch = smr_aligned_calloc(1, sizeof *ch + nb * bs);
+	size_t bytes = (sizeof(struct rc_chunk) + nb * bs + RC_CHUNK_BYTES - 1) & ~(RC_CHUNK_BYTES - 1);
+	struct rc_chunk *ch = aligned_alloc(RC_CHUNK_BYTES, bytes);
+	if (!ch)
+		smr_out_of_memory(bytes);
+	memset(ch, 0, sizeof *ch);
 	ch->bsize = bs;
 	ch->nblocks = nb;
+	ch->cls = c;
 	for (size_t i = 0; i < nb; i++) {
 		struct smr_node *n = rc_block(ch, i);
 		/* Free memory is claimed and retired: no decrement can claim it. */
 		atomic_init(&n->smr_refs, RC_CLAIMED | RC_RETIRED);
-		n->smr_birth = c;
 		RC_ASAN_POISON(n + 1, bs - sizeof *n);
 		if (i > 0) {
 			n->smr_next = cc->head;
@@ -142,7 +158,7 @@ struct smr_node *rc_refill(struct rc_thread *t, unsigned c)
 static void rc_put(struct rc_thread *t, struct smr_node *n)
 {
 	struct rc_domain *d = t->d;
-	unsigned c = (unsigned)n->smr_birth;
+	unsigned c = rc_chunk_of(n)->cls;
 	size_t bs = rc_class_size(c);
 	if (d->no_reuse) {
 		/* Keep it out of use until the domain goes; only the header stays

@@ -2,6 +2,9 @@
  * rc.h - lock-free reference counting (Valois, PODC 1995, with Michael &
  * Scott's correction, TR 599, 1995), as Hart et al. measured it ("LFRC").
  *
+ * THE HEADER (struct smr_node, 24 bytes): the count word, a link (the work
+ * list of claimed objects, then the pool's free list) and the destructor.
+ *
  * THE COUNT WORD (smr_node.smr_refs, one int64 per object)
  *
  *     bits 2..63  count: links that point here (rc_store/cas/exchange keep
@@ -99,6 +102,12 @@
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_LINKS
+
+struct smr_node {
+	_Atomic int64_t smr_refs;       /* the count word (above) */
+	struct smr_node *smr_next;      /* work list, then pool free list */
+	smr_reclaim_fn smr_dtor;        /* set by retire; NULL: bare free */
+};
 
 #define RC_CLAIMED ((int64_t)1)
 #define RC_RETIRED ((int64_t)2)
@@ -295,9 +304,7 @@ static inline void *rc_alloc(struct rc_thread *t, size_t size)
 	RC_ASAN_UNPOISON(n + 1, size - sizeof *n);
 	n->smr_next = NULL;
 	n->smr_dtor = NULL;
-	n->smr_retire_era = 0;
-	/* smr_birth keeps the size class.  Zero the rest: links start NULL, so
-	 * the first rc_store into one releases nothing. */
+	/* Zero the rest: links start NULL, so the first rc_store into one releases nothing. */
 	memset(n + 1, 0, size - sizeof *n);
 	return n;
 }

@@ -50,7 +50,8 @@
  * plain versions otherwise): SMR_OWN_PROTECT (<s>_protect), SMR_OWN_ALLOC
  * (<s>_alloc, <s>_dealloc, <s>_reclaim_now), SMR_OWN_LINKS (<s>_store,
  * <s>_cas, <s>_exchange, <s>_drop_link), SMR_OWN_QUIESCENT_INTERVAL
- * (<s>_quiescent_interval), SMR_OWN_CHAIN (<s>_retire_chain).
+ * (<s>_quiescent_interval), SMR_OWN_CHAIN (<s>_retire_chain), SMR_OWN_CARVE
+ * (<s>_carved: an object carved out of another's allocation, see below).
  *
  * Ownership rules every workload follows, so that reference counting (RC)
  * works behind the same calls:
@@ -84,7 +85,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The object header.  Every reclaimable object embeds its scheme's own
+ * struct smr_node, holding only what that scheme needs, as the libraries'
+ * users embed struct rcu_head or ck_epoch_entry:
+ *
+ *   none ebr ebr-asym nebr qsbr hp hp-asym   a retire link and the destructor
+ *                                            (smr_node_link.h: 16 bytes)
+ *   he ibr                                   those, the birth and the retire
+ *                                            era (era_impl.h: 32 bytes)
+ *   rc                                       the count word, a link and the
+ *                                            destructor (rc.h: 24 bytes)
+ *   urcu-*, ck-*                             the library's own entry and the
+ *                                            destructor (ext_*.h)
+ *
+ * A scheme's metadata is part of its cost, as it is for its users, so the
+ * object sizes differ by scheme and every row records the workload's
+ * (runs.csv object_bytes).  The struct is defined by the scheme's header:
+ * here, and in every file that does not include one (smr_common.c, the
+ * harness), it stays incomplete, and nothing there touches its fields.
+ * smr_container_of() gets the object back from its header.
+ */
 struct smr_node;
+
+#define smr_container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 /*
  * Destructor run on a retired object once no reader can reach it.  It frees
@@ -92,19 +117,6 @@ struct smr_node;
  * list); the memory of the object itself is then freed by the scheme.
  */
 typedef void (*smr_reclaim_fn)(struct smr_node *n);
-
-/*
- * Embedded at the start of every reclaimable object, as ck_epoch_entry or
- * rcu_head are.  The same 40 bytes for every scheme, so that memory and cache
- * effects do not differ by header size.
- */
-struct smr_node {
-	struct smr_node *smr_next;      /* limbo / retire list link */
-	smr_reclaim_fn smr_dtor;        /* NULL: bare free */
-	uint64_t smr_birth;             /* era at allocation (HE, IBR) */
-	uint64_t smr_retire_era;        /* era at retirement (HE, IBR) */
-	_Atomic int64_t smr_refs;       /* reference count (RC) */
-};
 
 /* Low pointer bits a workload may use as marks (Harris/Michael lists): never part of an address. */
 #define SMR_MARK_MASK ((uintptr_t)3)
@@ -192,6 +204,18 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
 #define smr_alloc(t, size) ((void)(t), smr_node_alloc(size))
 #define smr_dealloc(t, n) ((void)(t), smr_node_free(n))
 #define smr_reclaim_now_(t, n, dtor) ((void)(t), smr_node_reclaim(n, dtor))
+#endif
+/*
+ * smr_carved(n, block): n was not allocated on its own but carved out of
+ * block's allocation (a Bw-tree delta slot beside its base), and is freed
+ * with it.  HE and IBR give n the block's birth era: n's memory is as old as
+ * the block's, so a chain's interval only widens (safe).  Nothing for the
+ * others.
+ */
+#ifdef SMR_OWN_CARVE
+#define smr_carved SMR_CAT2(SMR_SCHEME, carved)
+#else
+#define smr_carved(n, block) ((void)(n), (void)(block))
 #endif
 /*
  * Workloads call quiescent() after every batch of smr_quiescent_interval()

@@ -9,7 +9,7 @@
 bool smr_poison_enabled;
 
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct smr_node *quarantine;
+static void *quarantine;  /* poisoned blocks, linked through their first word */
 
 void smr_debug_init(void)
 {
@@ -17,31 +17,31 @@ void smr_debug_init(void)
 	smr_poison_enabled = e && *e && *e != '0';
 }
 
-void *smr_node_alloc(size_t size)
+void smr_out_of_memory(size_t size)
 {
-	struct smr_node *n = malloc(size);
-	if (!n) {
-		fprintf(stderr, "smrbench: out of memory allocating %zu bytes\n", size);
-		abort();
-	}
-	memset(n, 0, sizeof *n);
-	return n;
+	fprintf(stderr, "smrbench: out of memory allocating %zu bytes\n", size);
+	abort();
 }
 
-void smr_node_free(struct smr_node *n)
+/* The allocator that gave n (pool or malloc) takes it back. */
+static void smr_node_release(void *n)
 {
-	if (!smr_poison_enabled) {
+	if (smr_pool_on)
+		smr_pool_free(n);
+	else
 		free(n);
-		return;
-	}
+}
+
+void smr_node_free_poisoned(void *n)
+{
 	/*
 	 * Poison the whole block, then keep it out of the allocator's hands: a
 	 * reader that still holds it sees poison rather than a fresh object.
-	 * The list link is the one word left unpoisoned.
+	 * The first word, the quarantine's link, is the one left unpoisoned.
 	 */
-	memset(n, SMR_POISON_BYTE, malloc_usable_size(n));
+	memset(n, SMR_POISON_BYTE, smr_pool_on ? smr_pool_usable_size(n) : malloc_usable_size(n));
 	pthread_mutex_lock(&quarantine_lock);
-	n->smr_next = quarantine;
+	*(void **)n = quarantine;
 	quarantine = n;
 	pthread_mutex_unlock(&quarantine_lock);
 }
@@ -49,12 +49,12 @@ void smr_node_free(struct smr_node *n)
 void smr_quarantine_drain(void)
 {
 	pthread_mutex_lock(&quarantine_lock);
-	struct smr_node *n = quarantine;
+	void *n = quarantine;
 	quarantine = NULL;
 	pthread_mutex_unlock(&quarantine_lock);
 	while (n) {
-		struct smr_node *next = n->smr_next;
-		free(n);
+		void *next = *(void **)n;
+		smr_node_release(n);
 		n = next;
 	}
 }
@@ -64,35 +64,6 @@ void smr_counters_sum(const struct smr_counters *c, struct smr_stats *out)
 	out->retired += atomic_load_explicit(&c->retired, memory_order_relaxed);
 	out->reclaimed += atomic_load_explicit(&c->reclaimed, memory_order_relaxed);
 	out->unreclaimed_peak += atomic_load_explicit(&c->peak, memory_order_relaxed);
-}
-
-void smr_list_splice(struct smr_list *dst, struct smr_list *src)
-{
-	struct smr_node *n = src->head;
-	if (!n)
-		return;
-	while (n->smr_next)
-		n = n->smr_next;
-	n->smr_next = dst->head;
-	dst->head = src->head;
-	dst->count += src->count;
-	src->head = NULL;
-	src->count = 0;
-}
-
-uint64_t smr_list_reclaim(struct smr_list *l)
-{
-	uint64_t count = 0;
-	struct smr_node *n = l->head;
-	while (n) {
-		struct smr_node *next = n->smr_next;
-		smr_node_reclaim(n, n->smr_dtor);
-		n = next;
-		count++;
-	}
-	l->head = NULL;
-	l->count = 0;
-	return count;
 }
 
 int smr_slot_claim(void *records, size_t record_size, int n)

@@ -10,7 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "smr_pool.h"
 
 /* Cache line size; per-thread records are aligned to it to avoid false sharing. */
 #define SMR_CACHE_LINE 64
@@ -28,10 +31,36 @@
 extern bool smr_poison_enabled;
 void smr_debug_init(void);
 
-/* Allocate an object of size bytes that starts with struct smr_node. */
-void *smr_node_alloc(size_t size);
+/*
+ * Object memory: the run's allocator (-P alloc): malloc, whichever library
+ * the cell's process has preloaded, or Hart et al.'s pool (smr_pool.h).
+ * Inline, so that an allocation costs what the allocator costs: one
+ * predictable branch and its call.  The scheme's alloc initialises the
+ * header fields it needs; nothing is zeroed here.
+ */
+void smr_out_of_memory(size_t size) __attribute__((noreturn, cold));
+
+static inline void *smr_node_alloc(size_t size)
+{
+	void *n = smr_pool_on ? smr_pool_alloc(size) : malloc(size);
+	if (__builtin_expect(!n, 0))
+		smr_out_of_memory(size);
+	return n;
+}
+
 /* Give an object's memory back (poison and quarantine it when poisoning is on). */
-void smr_node_free(struct smr_node *n);
+void smr_node_free_poisoned(void *n);
+
+static inline void smr_node_free(void *n)
+{
+	if (__builtin_expect(smr_poison_enabled, 0))
+		smr_node_free_poisoned(n);
+	else if (smr_pool_on)
+		smr_pool_free(n);
+	else
+		free(n);
+}
+
 /* Free everything held in quarantine; called when a domain is destroyed. */
 void smr_quarantine_drain(void);
 
@@ -76,24 +105,6 @@ static inline void smr_count_reclaimed(struct smr_counters *c, uint64_t n)
 
 /* Add a thread's counters into a stats total. */
 void smr_counters_sum(const struct smr_counters *c, struct smr_stats *out);
-
-/* An intrusive singly linked list of retired objects (through smr_next). */
-struct smr_list {
-	struct smr_node *head;
-	uint64_t count;
-};
-
-static inline void smr_list_push(struct smr_list *l, struct smr_node *n)
-{
-	n->smr_next = l->head;
-	l->head = n;
-	l->count++;
-}
-
-/* Move every node of src onto dst. */
-void smr_list_splice(struct smr_list *dst, struct smr_list *src);
-/* Reclaim every node of l (running each one's destructor); returns how many. */
-uint64_t smr_list_reclaim(struct smr_list *l);
 
 /*
  * Registration table: a fixed array of per-thread records, each starting with

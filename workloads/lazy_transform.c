@@ -52,7 +52,7 @@ union lt_payload {
 /* A source cell or a value cell: what the two atomic pointers point to. */
 struct lt_cell {
 	struct smr_node node;
-	uint64_t canary;     /* LT_CANARY while live; not in the first word (kept by the quarantine) */
+	WL_CANARY_FIELD(uint64_t) /* LT_CANARY while live (test builds) */
 	uint64_t seq;
 	union lt_payload p;
 };
@@ -126,9 +126,9 @@ static void lt_payload_destroy(enum lt_kind kind, union lt_payload p)
  * The destructor of a retired cell (drop): the payload's kind is not stored in
  * the cell, so each kind has its own destructor.
  */
-static void lt_drop_box(struct smr_node *n) { lt_payload_destroy(LT_BOX, ((struct lt_cell *)n)->p); }
-static void lt_drop_rc(struct smr_node *n) { lt_payload_destroy(LT_RC, ((struct lt_cell *)n)->p); }
-static void lt_drop_str(struct smr_node *n) { lt_payload_destroy(LT_STR, ((struct lt_cell *)n)->p); }
+static void lt_drop_box(struct smr_node *n) { lt_payload_destroy(LT_BOX, smr_container_of(n, struct lt_cell, node)->p); }
+static void lt_drop_rc(struct smr_node *n) { lt_payload_destroy(LT_RC, smr_container_of(n, struct lt_cell, node)->p); }
+static void lt_drop_str(struct smr_node *n) { lt_payload_destroy(LT_STR, smr_container_of(n, struct lt_cell, node)->p); }
 static void lt_drop_u64(struct smr_node *n) { (void)n; }
 
 static smr_reclaim_fn lt_drop_fn(enum lt_kind kind)
@@ -199,7 +199,7 @@ lt_inspect_and_drop(const struct lt_state *st, struct lt_clone *cl, const enum l
 static void lt_set_source(struct lt_state *st, smr_thread *t, uint64_t s)
 {
 	struct lt_cell *c = smr_alloc(t, sizeof *c);
-	c->canary = LT_CANARY;
+	wl_canary_set(c, LT_CANARY);
 	c->seq = s;
 	c->p = lt_payload_make(st, s);
 	atomic_store_explicit(&st->published, s, memory_order_relaxed);
@@ -226,7 +226,7 @@ static bool lt_try_transform(struct lt_state *st, smr_thread *t, struct lt_clone
 	if (src) {
 		/* We own src now: nobody else can take it out of the slot. */
 		struct lt_cell *v = smr_alloc(t, sizeof *v);
-		v->canary = LT_CANARY;
+		wl_canary_set(v, LT_CANARY);
 		v->seq = src->seq;
 		v->p = src->p;                  /* the payload moves: src is left empty */
 		lt_clone_of(st, v, out, kind);
@@ -261,9 +261,9 @@ lt_get(struct lt_state *st, smr_thread *t, struct lt_clone *out, struct wl_threa
 		struct lt_cell *v = smr_protect(t, 0, &st->value);
 		WL_FAULT_POINT();
 		if (__builtin_expect(v != NULL, 1)) {
-			if (__builtin_expect(v->canary != LT_CANARY, 0))
+			if (__builtin_expect(wl_canary_bad(v, LT_CANARY), 0))
 				wl_error(ctx, "lazy: value cell canary is %#llx: read after reclaim",
-					 (unsigned long long)v->canary);
+					 (unsigned long long)wl_canary_of(v));
 			else {
 				lt_clone_of(st, v, out, kind);
 				got = true;
@@ -449,7 +449,7 @@ static bool lt_verify(void *state, char *msg, size_t msglen)
 {
 	struct lt_state *st = state;
 	struct lt_cell *v = atomic_load_explicit(&st->value, memory_order_acquire);
-	if (!v || v->canary != LT_CANARY) {
+	if (!v || wl_canary_bad(v, LT_CANARY)) {
 		snprintf(msg, msglen, "lazy: the cached value is %s", v ? "corrupt" : "missing");
 		return false;
 	}
@@ -488,6 +488,7 @@ static void lt_destroy(void *state, struct smr_stats *out)
 
 static const struct workload_desc wl_lazy = {
 	.name = "lazy",
+	.object_bytes = sizeof(struct lt_cell),
 	.summary = "LazyTransform (seed 002): one producer publishes, readers get the cached transform",
 	.params = lt_params,
 	.check = lt_check,

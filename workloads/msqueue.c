@@ -33,7 +33,7 @@
 
 struct msq_node {
 	struct smr_node node;
-	uint64_t canary;     /* MSQ_CANARY while live; not in the first word (kept by the quarantine) */
+	WL_CANARY_FIELD(uint64_t) /* MSQ_CANARY while live (test builds) */
 	uint64_t value;
 	void *_Atomic next;  /* NULL, then set once by the enqueue that links after this node */
 };
@@ -56,13 +56,13 @@ struct msq_state {
 
 static void msq_dtor(struct smr_node *n)
 {
-	smr_drop_link(&((struct msq_node *)n)->next);
+	smr_drop_link(&smr_container_of(n, struct msq_node, node)->next);
 }
 
 static inline struct msq_node *msq_node_new(smr_thread *t, uint64_t v)
 {
 	struct msq_node *n = smr_alloc(t, sizeof *n);
-	n->canary = MSQ_CANARY;
+	wl_canary_set(n, MSQ_CANARY);
 	n->value = v;
 	wl_link_init(&n->next);
 	return n;
@@ -70,10 +70,10 @@ static inline struct msq_node *msq_node_new(smr_thread *t, uint64_t v)
 
 static inline bool msq_bad(struct msq_node *n, struct wl_thread_ctx *ctx)
 {
-	if (wl_likely(n->canary == MSQ_CANARY))
+	if (wl_likely(!wl_canary_bad(n, MSQ_CANARY)))
 		return false;
 	wl_error(ctx, "msqueue: node canary is %#llx: read after reclaim",
-		 (unsigned long long)n->canary);
+		 (unsigned long long)wl_canary_of(n));
 	return true;
 }
 
@@ -279,13 +279,13 @@ static bool msq_verify(void *state, char *msg, size_t msglen)
 	}
 	bool ok = true;
 	struct msq_node *dummy = atomic_load_explicit(&st->head, memory_order_acquire), *last = dummy;
-	if (!dummy || dummy->canary != MSQ_CANARY) {
+	if (!dummy || wl_canary_bad(dummy, MSQ_CANARY)) {
 		snprintf(msg, msglen, "msqueue: the dummy node is %s", dummy ? "corrupt" : "missing");
 		ok = false;
 	}
 	for (struct msq_node *n = ok ? atomic_load_explicit(&dummy->next, memory_order_acquire) : NULL;
 	     n; n = atomic_load_explicit(&n->next, memory_order_acquire)) {
-		if (n->canary != MSQ_CANARY) {
+		if (wl_canary_bad(n, MSQ_CANARY)) {
 			snprintf(msg, msglen, "msqueue: node %llu of the queue has a bad canary",
 				 (unsigned long long)left.n);
 			ok = false;
@@ -500,6 +500,7 @@ static int msq_selftest(void)
 
 static const struct workload_desc wl_msqueue = {
 	.name = "msqueue",
+	.object_bytes = sizeof(struct msq_node),
 	.summary = "Michael-Scott queue (Hart et al.): enqueue or dequeue on a coin flip",
 	.params = msq_params,
 	.create = msq_create,

@@ -28,7 +28,7 @@
 
 struct tr_node {
 	struct smr_node node;
-	uint64_t canary;     /* TR_CANARY while live; not in the first word (kept by the quarantine) */
+	WL_CANARY_FIELD(uint64_t) /* TR_CANARY while live (test builds) */
 	uint64_t value;
 	void *_Atomic next;  /* never changes once the node is pushed */
 };
@@ -48,13 +48,13 @@ struct tr_state {
 
 static void tr_dtor(struct smr_node *n)
 {
-	smr_drop_link(&((struct tr_node *)n)->next);
+	smr_drop_link(&smr_container_of(n, struct tr_node, node)->next);
 }
 
 static inline struct tr_node *tr_node_new(smr_thread *t, uint64_t v)
 {
 	struct tr_node *n = smr_alloc(t, sizeof *n);
-	n->canary = TR_CANARY;
+	wl_canary_set(n, TR_CANARY);
 	n->value = v;
 	wl_link_init(&n->next);
 	return n;
@@ -85,9 +85,9 @@ static inline int tr_pop(struct tr_state *st, smr_thread *t, uint64_t *out, stru
 			break;
 		}
 		WL_FAULT_POINT();
-		if (wl_unlikely(top->canary != TR_CANARY)) {
+		if (wl_unlikely(wl_canary_bad(top, TR_CANARY))) {
 			wl_error(ctx, "treiber: node canary is %#llx: read after reclaim",
-				 (unsigned long long)top->canary);
+				 (unsigned long long)wl_canary_of(top));
 			r = -1;
 			break;
 		}
@@ -193,7 +193,7 @@ static bool tr_verify(void *state, char *msg, size_t msglen)
 	bool ok = true;
 	for (struct tr_node *n = atomic_load_explicit(&st->top, memory_order_acquire); n;
 	     n = atomic_load_explicit(&n->next, memory_order_acquire)) {
-		if (n->canary != TR_CANARY) {
+		if (wl_canary_bad(n, TR_CANARY)) {
 			snprintf(msg, msglen, "treiber: node %llu of the stack has a bad canary",
 				 (unsigned long long)left.n);
 			ok = false;
@@ -373,6 +373,7 @@ static int tr_selftest(void)
 
 static const struct workload_desc wl_treiber = {
 	.name = "treiber",
+	.object_bytes = sizeof(struct tr_node),
 	.summary = "Treiber stack (Hart et al.): push/pop pairs on one shared stack",
 	.params = tr_params,
 	.create = tr_create,

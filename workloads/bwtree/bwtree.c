@@ -70,10 +70,10 @@
 
 enum bw_type { BW_LEAF_BASE = 1, BW_INNER_BASE, BW_INSERT, BW_INDEX, BW_SPLIT, BW_IDREC, BW_RETIRED };
 
-/* Common header of every record of a chain: 72 bytes. */
+/* Common header of every record of a chain: the scheme's header and 24 bytes (32 with the test builds' canary). */
 struct bw_node {
 	struct smr_node smr;
-	uint64_t canary;              /* BW_CANARY while live */
+	WL_CANARY_FIELD(uint64_t)     /* BW_CANARY while live (test builds) */
 	struct bw_node *_Atomic next; /* the record below (NULL at the base); written before publication */
 	uint8_t type;
 	uint8_t level;                /* 0: leaf page */
@@ -139,7 +139,6 @@ struct bw_base {
 #else
 #define BW_CAN_CARVE 1
 #endif
-#define BW_SLOT 96u                /* the largest delta (bw_index) */
 #define BW_CARVE_MAX 32u           /* slots per base at most, whatever consolidate is */
 
 /* Where run j of a base of n keys starts (j = 0..BW_RUNS). */
@@ -176,6 +175,9 @@ struct bw_index {
 	uint64_t lo, hi;              /* keys in [lo, hi) go to child */
 	uint64_t child;
 };
+
+/* A delta slot: the largest delta (bw_index; its size depends on the scheme's header), in 16-byte steps. */
+#define BW_SLOT ((unsigned)((sizeof(struct bw_index) + 15) / 16 * 16))
 
 _Static_assert(sizeof(struct bw_insert) <= BW_SLOT && sizeof(struct bw_split) <= BW_SLOT &&
 		       sizeof(struct bw_index) <= BW_SLOT && BW_SLOT % 8 == 0,
@@ -336,7 +338,7 @@ static uint64_t bw_id_alloc(struct bw_tree *tr)
 /* Destructor of a retired id record: every reader has moved on, the id may be reused. */
 static void bw_idrec_dtor(struct smr_node *n)
 {
-	struct bw_idrec *r = (struct bw_idrec *)n;
+	struct bw_idrec *r = smr_container_of(n, struct bw_idrec, h.smr);
 	struct bw_tree *tr = r->tr;
 	pthread_mutex_lock(&tr->free_lock);
 	if (tr->free_n == tr->free_cap) {
@@ -354,7 +356,7 @@ static void bw_idrec_dtor(struct smr_node *n)
 static void bw_id_retire(struct bw_tls *x, uint64_t id)
 {
 	struct bw_idrec *r = smr_alloc(x->t, sizeof *r);
-	r->h.canary = BW_CANARY;
+	wl_canary_set(&r->h, BW_CANARY);
 	atomic_init(&r->h.next, NULL);
 	r->h.type = BW_IDREC;
 	r->h.carved = 0;
@@ -368,7 +370,7 @@ static void bw_id_retire(struct bw_tls *x, uint64_t id)
 /* Every field but carved, which the allocation sets (bw_delta_alloc, bw_base_new). */
 static inline void bw_init_node(struct bw_node *n, enum bw_type type, unsigned level, uint32_t depth)
 {
-	n->canary = BW_CANARY;
+	wl_canary_set(n, BW_CANARY);
 	atomic_init(&n->next, NULL);
 	n->type = (uint8_t)type;
 	n->level = (uint8_t)level;
@@ -404,7 +406,7 @@ static inline struct bw_node *bw_next(const struct bw_node *n)
  */
 static void bw_chain_dtor(struct smr_node *n)
 {
-	smr_drop_link(bw_next((struct bw_node *)n));
+	smr_drop_link(bw_next(smr_container_of(n, struct bw_node, smr)));
 }
 
 /* Walk first, retire after: retiring a record may free it at once (count 0),
@@ -421,7 +423,7 @@ static void bw_retire_chain(smr_thread *t, struct bw_node *h)
 /* For smr_retire_chain: the record below (an HP scan checks each against its hazards). */
 static struct smr_node *bw_chain_next(struct smr_node *n)
 {
-	struct bw_node *b = bw_next((struct bw_node *)n);
+	struct bw_node *b = bw_next(smr_container_of(n, struct bw_node, smr));
 	return b ? &b->smr : NULL;
 }
 
@@ -434,7 +436,7 @@ static struct smr_node *bw_chain_next(struct smr_node *n)
  */
 static void bw_chain_dtor(struct smr_node *n)
 {
-	struct bw_node *b = bw_next((struct bw_node *)n);
+	struct bw_node *b = bw_next(smr_container_of(n, struct bw_node, smr));
 	while (b) {
 		struct bw_node *nx = bw_next(b);
 		if (!b->carved)
@@ -483,9 +485,7 @@ static inline void *bw_delta_alloc(struct bw_tls *x, const struct bw_node *below
 		if (i < b->carve_cap) {
 			char *end = (char *)(b->keys + 2 * b->count) + (size_t)b->carve_cap * BW_SLOT;
 			struct bw_node *d = (struct bw_node *)(end - (size_t)(i + 1) * BW_SLOT);
-			/* HE/IBR read a chain's births: the block's is older than the slot's
-			 * use, so the chain's interval only widens (safe). */
-			d->smr.smr_birth = b->h.smr.smr_birth;
+			smr_carved(&d->smr, &b->h.smr);
 			d->carved = 1;
 			return d;
 		}
@@ -596,9 +596,9 @@ static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, st
 			__builtin_prefetch((const char *)h + off);
 	}
 	for (struct bw_node *n = h; n; n = bw_next(n)) {
-		if (__builtin_expect(n->canary != BW_CANARY, 0)) {
+		if (__builtin_expect(wl_canary_bad(n, BW_CANARY), 0)) {
 			bw_fail(x, "bwtree: record canary is %#llx: read after reclaim",
-				(unsigned long long)n->canary);
+				(unsigned long long)wl_canary_of(n));
 			w->kind = BW_W_ERR;
 			return;
 		}
@@ -700,9 +700,9 @@ static bool bw_collect(struct bw_tls *x, struct bw_node *h, struct bw_view *v)
 	v->has_split = false;
 	v->level = h->level;
 	for (;; n = bw_next(n)) {
-		if (!n || n->canary != BW_CANARY) {
+		if (!n || wl_canary_bad(n, BW_CANARY)) {
 			bw_fail(x, "bwtree: broken chain while consolidating (canary %#llx)",
-				n ? (unsigned long long)n->canary : 0ull);
+				n ? (unsigned long long)wl_canary_of(n) : 0ull);
 			return false;
 		}
 		if (n->type == BW_LEAF_BASE || n->type == BW_INNER_BASE)
@@ -1700,7 +1700,7 @@ static int bw_test_deep_node(bool prealloc)
 		smr_end(w);
 		smr_quiescent(w);
 	}
-	bool intact = held->h.canary == BW_CANARY && held->key == 10 && held->value == bw_value_of(10);
+	bool intact = !wl_canary_bad(&held->h, BW_CANARY) && held->key == 10 && held->value == bw_value_of(10);
 	struct smr_stats mid;
 	smr_stats_read(d, &mid);
 	printf("# deep-node test: retired %llu reclaimed %llu while the reader held the deep record\n",
@@ -1800,6 +1800,7 @@ static int bw_selftest(void)
 
 static const struct workload_desc wl_bwtree = {
 	.name = "bwtree",
+	.object_bytes = sizeof(struct bw_insert),
 	.summary = "Bw-tree inserts (ICDE'13 / OpenBw-Tree): mapping table, delta chains, consolidation, splits",
 	.params = bw_params,
 	.create = bw_create,
