@@ -167,31 +167,53 @@ lt_clone_of(const struct lt_state *st, const struct lt_cell *c, struct lt_clone 
 	}
 }
 
-/* Inspect a clone (it must hold the value of its sequence number), then drop it. */
+/*
+ * Does a clone hold the value of its sequence number?  Read before the drop.
+ * A u64 clone is a plain copy; the others own their payload (box, str) or a
+ * count on it (rc), which lt_drop_clone() gives back.
+ */
 static inline __attribute__((always_inline)) bool
-lt_inspect_and_drop(const struct lt_state *st, struct lt_clone *cl, const enum lt_kind kind)
+lt_clone_ok(const struct lt_state *st, const struct lt_clone *cl, const enum lt_kind kind)
 {
 	uint64_t want = lt_encode(cl->seq);
-	bool ok = true;
 	switch (kind) {
 	case LT_U64:
-		ok = cl->p.v == want;
+		return cl->p.v == want;
+	case LT_BOX:
+		return *cl->p.box == want;
+	case LT_RC:
+		return cl->p.rc->v == want;
+	case LT_STR:
+		return cl->p.str[0] == (char)(want >> 8) &&
+		       cl->p.str[st->str_len - 1] == (char)(st->str_len > 1 ? want & 0xff : want >> 8);
+	}
+	return false;
+}
+
+/* Drop a clone; returns one word of its payload, for the reader's sink (see lt_reader_batches). */
+static inline __attribute__((always_inline)) uint64_t
+lt_drop_clone(const struct lt_state *st, struct lt_clone *cl, const enum lt_kind kind)
+{
+	uint64_t word = 0;
+	switch (kind) {
+	case LT_U64:
+		word = cl->p.v;
 		break;
 	case LT_BOX:
-		ok = *cl->p.box == want;
+		word = *cl->p.box;
 		free(cl->p.box);
 		break;
 	case LT_RC:
-		ok = cl->p.rc->v == want;
+		word = cl->p.rc->v;
 		lt_rc_release(cl->p.rc);
 		break;
 	case LT_STR:
-		ok = cl->p.str[0] == (char)(want >> 8) &&
-		     cl->p.str[st->str_len - 1] == (char)(st->str_len > 1 ? want & 0xff : want >> 8);
+		word = (uint64_t)(unsigned char)cl->p.str[0];
 		free(cl->p.str);
 		break;
 	}
-	return ok;
+	(void)st;
+	return word;
 }
 
 /* ---- the LazyTransform ---- */
@@ -282,11 +304,19 @@ static inline __attribute__((always_inline)) void
 lt_reader_batches(struct lt_state *st, smr_thread *t, struct wl_thread_ctx *ctx,
 		  const enum lt_kind kind, const long batch)
 {
-	uint64_t ops = 0, last_seq = 0;
+	uint64_t ops = 0, last_seq = 0, sink = 0;
 	while (!wl_should_stop(ctx)) {
 		for (long i = 0; i < batch; i++) {
 			struct lt_clone cl;
 			if (lt_get(st, t, &cl, ctx, kind)) {
+				/*
+				 * A new value: its sequence number never goes back and never
+				 * passes what was published, and the clone holds its value.
+				 * Test builds check every clone's value; the measured binary
+				 * checks it once per value, so that a get costs what the
+				 * LazyTransform and the scheme cost (issue 13: the floor),
+				 * and folds the payload into sink, so that the copy is done.
+				 */
 				if (__builtin_expect(cl.seq != last_seq, 0)) {
 					uint64_t pub = atomic_load_explicit(&st->published, memory_order_relaxed);
 					if (cl.seq < last_seq || cl.seq > pub) {
@@ -296,16 +326,21 @@ lt_reader_batches(struct lt_state *st, smr_thread *t, struct wl_thread_ctx *ctx,
 							 (unsigned long long)pub);
 					}
 					last_seq = cl.seq;
+					if (!WL_CANARIES && __builtin_expect(!lt_clone_ok(st, &cl, kind), 0))
+						wl_error(ctx, "lazy: clone of sequence %llu holds a wrong value",
+							 (unsigned long long)cl.seq);
 				}
-				if (__builtin_expect(!lt_inspect_and_drop(st, &cl, kind), 0)) {
+				if (WL_CANARIES && __builtin_expect(!lt_clone_ok(st, &cl, kind), 0))
 					wl_error(ctx, "lazy: clone of sequence %llu holds a wrong value",
 						 (unsigned long long)cl.seq);
-				}
+				sink ^= lt_drop_clone(st, &cl, kind);
 			}
 		}
 		smr_quiescent(t);
 		ops += (uint64_t)batch;
 	}
+	/* The payloads the readers copied are used: the compiler keeps every copy. */
+	__asm__ volatile("" : : "r"(sink));
 	ctx->ops = ops;
 }
 
@@ -439,7 +474,7 @@ static void *lt_create(struct cell *c, char *err, size_t errlen)
 	smr_begin(t);
 	struct lt_clone cl;
 	if (lt_try_transform(st, t, &cl, st->kind))
-		lt_inspect_and_drop(st, &cl, st->kind);
+		lt_drop_clone(st, &cl, st->kind);
 	smr_end(t);
 	smr_unregister(t);
 	return st;
