@@ -24,8 +24,9 @@
  *   multiple of 64).
  *
  * MAGAZINES  An array of up to 100 object pointers (Hart's magazine size;
- *   fewer for big classes, so that a magazine holds about 256 KiB at most),
- *   1 KiB, carved from magazine chunks.  Per thread and class, Bonwick's
+ *   for classes above 2.5 KiB as many as fit 256 KiB, 4 at least), in a
+ *   1 KiB slot of a magazine chunk: a free object costs 8 bytes of
+ *   magazine, none of its own.  Per thread and class, Bonwick's
  *   pair (USENIX 2001): `loaded`, which alloc pops from and free pushes to
  *   with no atomic and no lock, and `prev`, always full or empty.  alloc on
  *   an empty loaded swaps with a full prev, else trades its empty prev for
@@ -59,10 +60,17 @@
  * THREAD EXIT  A pthread key destructor gives the thread's magazines back
  *   to the depot, so the short-lived threads of a test lose nothing.
  *
+ * HUGE PAGES  Chunks are 2 MiB-aligned but the pool does not madvise: with
+ *   transparent huge pages set to "always", each class's first touch of a
+ *   chunk may fault in a whole 2 MiB page (rss_peak_kb shows it).
+ *
  * SANITIZERS  ASan: free objects are poisoned (all of their class size),
  *   alloc unpoisons the class size (smr_pool_usable_size(), which the
  *   poisoning code memsets); a free of a poisoned object (double free) or
- *   of an address that is no object start is reported and aborts.  LSan
+ *   of an address that is no object start is reported and aborts.  Reuse
+ *   is LIFO, so a use after free is reported while the object is still
+ *   free; SMRBENCH_POISON's quarantine keeps freed nodes out of the pool
+ *   for the whole run.  LSan
  *   does not scan the pool: a malloc'd block referenced only from a pool
  *   object at exit is reported, and a pool object never freed is not (it
  *   is not malloc's).  TSan: every hand-over of a magazine is a release
