@@ -59,7 +59,10 @@ static __thread bool registered;  /* exit_key is set for this thread */
 static void die(const char *what, size_t bytes, int err) __attribute__((noreturn, cold));
 static void die(const char *what, size_t bytes, int err)
 {
-	fprintf(stderr, "smrbench: pool: %s (%zu MiB): %s\n", what, bytes >> 20, strerror(err));
+	if (bytes)
+		fprintf(stderr, "smrbench: pool: %s (%zu KiB): %s\n", what, bytes >> 10, strerror(err));
+	else
+		fprintf(stderr, "smrbench: pool: %s: %s\n", what, strerror(err));
 	abort();
 }
 
