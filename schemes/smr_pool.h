@@ -37,7 +37,7 @@
  *   dequeuer) feeds the one that only allocates.  Unlike Hart's free lists
  *   linked through the nodes, the free path writes nothing into the object:
  *   under ASan every byte of a free object is poisoned, its first word
- *   (where the schemes keep their retire link) included.
+ *   (smr_next, the retire link) included.
  *
  * THE DEPOT  Per class a stack of full magazines, and one stack of empty
  *   ones: lock-free Treiber stacks, as Hart's, on a 64-bit top word that
@@ -46,8 +46,8 @@
  *   reads the next link of a magazine another thread may have popped
  *   meanwhile: magazines are never unmapped and their link is atomic, so
  *   that read is harmless (its CAS fails) and TSan-clean.  Lock-free rather
- *   than a mutex because the suite oversubscribes cores (Hart's fourth
- *   figure): a thread preempted inside the depot must not stop the others.
+ *   than a mutex because the suite oversubscribes cores, as Hart et al.
+ *   do: a thread preempted inside the depot must not stop the others.
  *
  * GROWTH  When the depot has no full magazine, the thread fills one from
  *   its class's current chunk, taking a new chunk when that is used up,
@@ -69,13 +69,12 @@
  *   poisoning code memsets); a free of a poisoned object (double free) or
  *   of an address that is no object start is reported and aborts.  Reuse
  *   is LIFO, so a use after free is reported while the object is still
- *   free; SMRBENCH_POISON's quarantine keeps freed nodes out of the pool
- *   for the whole run.  LSan
- *   does not scan the pool: a malloc'd block referenced only from a pool
- *   object at exit is reported, and a pool object never freed is not (it
- *   is not malloc's).  TSan: every hand-over of a magazine is a release
- *   push and an acquire pop, so a thread's last use of an object happens
- *   before the next owner's first.
+ *   free (SMRBENCH_POISON's quarantine keeps a freed node from reuse until
+ *   its domain is destroyed).  LSan does not scan the pool: a malloc'd
+ *   block referenced only from a pool object at exit is reported, and a
+ *   pool object never freed is not (it is not malloc's).  TSan: every
+ *   hand-over of a magazine is a release push and an acquire pop, so a
+ *   thread's last use of an object happens before the next owner's first.
  */
 #ifndef SMR_POOL_H
 #define SMR_POOL_H
