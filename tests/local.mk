@@ -30,6 +30,12 @@ TESTS += tests/compare_test.py
 TESTS += tests/bench_ci_test.sh
 # The bench runner, sampling, the stalled thread, figures and report.html (a tiny real run).
 TESTS += tests/report_test.py
+# The pool allocator (-P alloc=pool) alone: a C program printing TAP, linked with libsmr.a.
+check_PROGRAMS += tests/pool_test
+tests_pool_test_SOURCES = tests/pool_test.c
+tests_pool_test_LDADD = libsmr.a
+TESTS += tests/pool_test$(EXEEXT)
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 
 EXTRA_DIST += tests/scheme_selftest.c tests/lib.sh $(TESTS)
 
