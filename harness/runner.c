@@ -426,8 +426,8 @@ __attribute__((noreturn)) static void send_result(const struct cell_result *r, i
 
 /* In the cell's process (forked, or re-executed as __cell): the allocator
  * first (switched on, or checked to be the one preloaded), then the cell. */
-__attribute__((noreturn)) static void run_cell_child(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
-			   int fd)
+__attribute__((noreturn)) static void run_cell_child(const struct workload_desc *wl, struct cell *c,
+							enum pin_policy pin, int fd)
 {
 	struct cell_result r;
 	char err[sizeof r.message];
@@ -442,7 +442,8 @@ __attribute__((noreturn)) static void run_cell_child(const struct workload_desc 
 }
 
 /* A failed result from the child before the cell could start. */
-__attribute__((noreturn)) static void send_failure(int fd, const char *fmt, const char *a, const char *b)
+__attribute__((noreturn)) static void send_failure(int fd, const char *fmt,
+									  const char *a, const char *b)
 {
 	struct cell_result r;
 	memset(&r, 0, sizeof r);
