@@ -38,6 +38,22 @@ bool counters_available(enum ctr_id id)
 	return available[id];
 }
 
+void counters_mask_get(char out[CTR_N + 1])
+{
+	for (int i = 0; i < CTR_N; i++)
+		out[i] = available[i] ? '1' : '0';
+	out[CTR_N] = 0;
+}
+
+int counters_mask_set(const char *mask)
+{
+	if (strlen(mask) != CTR_N || strspn(mask, "01") != CTR_N)
+		return -1;
+	for (int i = 0; i < CTR_N; i++)
+		available[i] = mask[i] == '1';
+	return 0;
+}
+
 #ifdef HAVE_PAPI
 #include <papi.h>
 #include <pthread.h>

@@ -27,6 +27,11 @@ extern const bool ctr_per_op[CTR_N];
  * one-line note for the user when some are missing; returns how many exist. */
 int counters_probe(char *note, size_t notelen);
 bool counters_available(enum ctr_id id);
+/* What counters_probe() found, as CTR_N '0'/'1' characters: how a
+ * re-executed cell process (smrbench __cell) inherits it.  set: -1 if the
+ * mask is malformed. */
+void counters_mask_get(char out[CTR_N + 1]);
+int counters_mask_set(const char *mask);
 /* PAPI name of each counter, and the library's version ("none" without PAPI). */
 const char *counters_event_name(enum ctr_id id);
 const char *counters_papi_version(void);
@@ -104,5 +109,8 @@ struct run_options {
 };
 /* counters_note: what counters_probe() said, printed once the run is valid. */
 int runner_run(const struct run_options *o, const char *counters_note);
+/* `smrbench __cell ...` (hidden): one cell, re-executed by the runner with a
+ * preloaded allocator; argv[0] is "__cell".  Exits; returns only on bad usage. */
+int runner_cell_main(int argc, char **argv);
 
 #endif

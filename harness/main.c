@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "harness/alloc.h"
 #include "harness/harness.h"
 
 static const char usage_text[] =
@@ -17,7 +18,7 @@ static const char usage_text[] =
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
 	"                    [--sample-ms N] [--first-rep N]\n"
-	"       smrbench list       schemes, workloads (with their params), counters on this machine\n"
+	"       smrbench list       schemes, workloads (with their params), allocators, counters\n"
 	"       smrbench sysinfo    what machine.json would say\n"
 	"       smrbench --help | --version\n";
 
@@ -41,9 +42,15 @@ static const char help_text[] =
 	"      --first-rep N      number the repetitions N, N+1, .. (resuming a run)\n"
 	"  -P stall=0,1           harness param: one extra thread enters the scheme's\n"
 	"                         critical section and stays there for the whole cell\n"
+	"  -P alloc=A,B,..        the allocator: glibc, jemalloc, mimalloc, tcmalloc or pool\n"
+	"                         (default " SMRB_DEFAULT_ALLOC "; smrbench list says which are\n"
+	"                         installed); swept like any param, runs.csv's alloc column.\n"
+	"                         jemalloc, mimalloc, tcmalloc: the cell's process is\n"
+	"                         re-executed with the library in LD_PRELOAD\n"
 	"\n"
 	"Exit status: 0 ok; 1 a cell failed (verify, crash, thread start);\n"
-	"2 bad usage (unknown scheme, workload or param, bad number, unusable folder).\n";
+	"2 bad usage (unknown scheme, workload, param or allocator, an allocator not\n"
+	"installed or not usable in a sanitizer build, bad number, unusable folder).\n";
 
 static int usage_error(const char *fmt, const char *what)
 {
@@ -215,6 +222,17 @@ static int cmd_list(void)
 	for (int i = 0; i < CTR_N; i++)
 		printf("  %-24s %-18s %s\n", counters_event_name((enum ctr_id)i), ctr_column[i],
 		       counters_available((enum ctr_id)i) ? "available" : "not available");
+	/* Last: scripts read the sections above by their headers. */
+	printf("allocators:\n");
+	const char *san = alloc_sanitizer_owner();
+	for (const struct smrb_alloc *a = smrb_allocs; a->name; a++) {
+		char lib[4096];
+		bool installed = alloc_library_path(a, lib, sizeof lib);
+		printf("  %-10s installed: %-3s %s%s [%s%s%s]%s\n", a->name, installed ? "yes" : "no", a->summary,
+		       a->preload ? "; preloaded" : "", lib, a->package ? ", Debian " : "",
+		       a->package ? a->package : "", a->preload && san ? " (not in this sanitizer build)" : "");
+	}
+	printf("default allocator: %s\n", SMRB_DEFAULT_ALLOC);
 	return EXIT_OK;
 }
 
@@ -270,7 +288,7 @@ int main(int argc, char **argv)
 	char err[256];
 	if (!strcmp(cmd, "selftest"))
 		return cmd_selftest(argc - 1, argv + 1);
-	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "sysinfo"))
+	if (strcmp(cmd, "run") && strcmp(cmd, "list") && strcmp(cmd, "sysinfo") && strcmp(cmd, "__cell"))
 		return usage_error("unknown command '%s'", cmd);
 	if (topology_init(err, sizeof err) < 0) {
 		fprintf(stderr, "smrbench: %s\n", err);
@@ -278,6 +296,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "__cell"))
+		return runner_cell_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list();
 	char note[512];

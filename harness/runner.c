@@ -6,8 +6,19 @@
  * crashed thread carries from one cell into the next; the child sends its
  * struct cell_result back through a pipe.  Rows are flushed as they complete,
  * so an interrupted run keeps what it measured.
+ *
+ * The allocator (-P alloc=, harness/alloc.h) is a param like the others,
+ * swept and interleaved with them, but written as the `alloc` column beside
+ * the cell's identity.  glibc and pool run in the forked child as it is; a
+ * preloaded allocator (jemalloc, mimalloc, tcmalloc) must be in the process
+ * from its start, so that child re-executes smrbench (/proc/self/exe) with
+ * the library at the head of LD_PRELOAD as `smrbench __cell ...`, which runs
+ * exactly that cell from its command line (runner_cell_main) and writes the
+ * same struct cell_result to the same pipe: the parent cannot tell the two
+ * apart.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/alloc.h"
 #include "harness/harness.h"
 
 /* ---- params of a cell ---- */
@@ -57,6 +69,13 @@ double cell_param_real(const struct cell *c, const char *name)
 {
 	const char *v = cell_param(c, name);
 	return v ? strtod(v, NULL) : 0;
+}
+
+/* The cell's allocator (its alloc param). */
+static const char *cell_alloc(const struct cell *c)
+{
+	const char *a = cell_param(c, "alloc");
+	return a ? a : SMRB_DEFAULT_ALLOC;
 }
 
 void smr_config_defaults(struct smr_config *cfg, const struct smr_param_spec *params)
@@ -124,6 +143,7 @@ struct plan_param {
 	int nvalues;
 	bool scheme_param;
 	bool harness_param;  /* stall: handled by the harness (threads.c), 0 or 1 */
+	bool alloc_param;    /* alloc: the allocator (alloc.h); runs.csv's alloc column */
 };
 
 struct plan {
@@ -234,6 +254,15 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 		if (pl->nparams > before)
 			pl->param[before].harness_param = true;
 	}
+	/* The allocator: always planned (every row says which one ran), the
+	 * last param, so it varies slowest within a repetition. */
+	{
+		int before = pl->nparams;
+		if (plan_add(pl, "alloc", SMRB_DEFAULT_ALLOC, false, err, errlen) < 0)
+			return -1;
+		if (pl->nparams > before)
+			pl->param[before].alloc_param = true;
+	}
 	for (int i = 0; i < o->nparams; i++) {
 		bool known = false;
 		for (int k = 0; k < pl->nparams; k++)
@@ -263,6 +292,9 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 						return -1;
 					}
 				}
+			} else if (p->alloc_param) {
+				if (alloc_check(p->values[v], err, errlen) < 0)
+					return -1;
 			} else if (p->harness_param) {
 				if (strcmp(p->values[v], "0") && strcmp(p->values[v], "1")) {
 					snprintf(err, errlen, "bad value '%s' for param %s (want 0 or 1)",
@@ -366,15 +398,22 @@ static int open_out_dir(const char *given, char *dir, size_t dirlen, char *err, 
 
 /* ---- running one cell in a child process ---- */
 
-static void run_cell_child(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
-			   int fd)
+/* What a cell's process needs besides the cell: its sampling (--sample-ms). */
+struct cell_io {
+	unsigned sample_ms;
+	const char *sample_path;
+	const char *sample_prefix;
+};
+
+/* Send r to the runner through fd, then end the cell's process. */
+__attribute__((noreturn)) static void send_result(const struct cell_result *r, int fd)
 {
-	struct cell_result r;
-	cell_execute(wl, c, pin, &r);
-	const char *p = (const char *)&r;
-	size_t left = sizeof r;
+	const char *p = (const char *)r;
+	size_t left = sizeof *r;
 	while (left) {
 		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
 			_exit(EXIT_RUN_FAILED);
 		p += w;
@@ -385,11 +424,95 @@ static void run_cell_child(const struct workload_desc *wl, struct cell *c, enum 
 	exit(0);
 }
 
+/* In the cell's process (forked, or re-executed as __cell): the allocator
+ * first (switched on, or checked to be the one preloaded), then the cell. */
+__attribute__((noreturn)) static void run_cell_child(const struct workload_desc *wl, struct cell *c,
+							enum pin_policy pin, int fd)
+{
+	struct cell_result r;
+	char err[sizeof r.message];
+	if (alloc_cell_setup(cell_alloc(c), err, sizeof err) < 0) {
+		memset(&r, 0, sizeof r);
+		r.status = EXIT_RUN_FAILED;
+		snprintf(r.message, sizeof r.message, "%s", err);
+	} else {
+		cell_execute(wl, c, pin, &r);
+	}
+	send_result(&r, fd);
+}
+
+/* A failed result from the child before the cell could start. */
+__attribute__((noreturn)) static void send_failure(int fd, const char *fmt,
+									  const char *a, const char *b)
+{
+	struct cell_result r;
+	memset(&r, 0, sizeof r);
+	r.status = EXIT_RUN_FAILED;
+	snprintf(r.message, sizeof r.message, fmt, a, b);
+	send_result(&r, fd);
+}
+
+/*
+ * In the forked child, for a preloaded allocator: re-execute smrbench with
+ * the library at the head of LD_PRELOAD (before whatever the user preloads:
+ * the first definition of malloc wins) as `smrbench __cell`, with
+ * everything the cell needs on its command line:
+ *   __cell FD WORKLOAD SCHEME THREADS DURATION REP PIN COUNTERS SAMPLE_MS
+ *          SAMPLE_PATH SAMPLE_PREFIX [NAME=VALUE ..]
+ * COUNTERS is counters_mask_get()'s string; the params are the cell's, in
+ * its order, the allocator among them.  The pipe's fd survives the exec.
+ */
+static void exec_cell(const struct smrb_alloc *a, const struct cell *c, enum pin_policy pin,
+		      const struct cell_io *io, int fd)
+{
+	char lib[PATH_MAX];
+	if (!alloc_library_path(a, lib, sizeof lib))
+		send_failure(fd, "alloc=%s: %s is not installed", a->name, lib);
+	const char *old = getenv("LD_PRELOAD");
+	size_t n = strlen(lib) + (old ? strlen(old) : 0) + 2;
+	char *preload = malloc(n);
+	snprintf(preload, n, old && *old ? "%s:%s" : "%s", lib, old);
+	setenv("LD_PRELOAD", preload, 1);
+
+	char fdbuf[16], threads[16], dur[48], rep[16], ms[16], mask[CTR_N + 1];
+	snprintf(fdbuf, sizeof fdbuf, "%d", fd);
+	snprintf(threads, sizeof threads, "%d", c->threads);
+	snprintf(dur, sizeof dur, "%.17g", c->duration_s);
+	snprintf(rep, sizeof rep, "%d", c->rep);
+	snprintf(ms, sizeof ms, "%u", io->sample_ms);
+	counters_mask_get(mask);
+	char *argv[13 + CELL_MAX_PARAMS + 1];
+	int k = 0;
+	argv[k++] = "smrbench";
+	argv[k++] = "__cell";
+	argv[k++] = fdbuf;
+	argv[k++] = (char *)c->workload;
+	argv[k++] = (char *)c->scheme;
+	argv[k++] = threads;
+	argv[k++] = dur;
+	argv[k++] = rep;
+	argv[k++] = (char *)pin_name(pin);
+	argv[k++] = mask;
+	argv[k++] = ms;
+	argv[k++] = (char *)(io->sample_path ? io->sample_path : "");
+	argv[k++] = (char *)(io->sample_prefix ? io->sample_prefix : "");
+	for (int i = 0; i < c->nparams; i++) {
+		size_t len = strlen(c->param_name[i]) + strlen(c->param_value[i]) + 2;
+		argv[k] = malloc(len);
+		snprintf(argv[k++], len, "%s=%s", c->param_name[i], c->param_value[i]);
+	}
+	argv[k] = NULL;
+	fflush(NULL);
+	execv("/proc/self/exe", argv);
+	send_failure(fd, "alloc=%s: cannot re-execute /proc/self/exe: %s", a->name, strerror(errno));
+}
+
 static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
-		     struct cell_result *r)
+		     const struct cell_io *io, struct cell_result *r)
 {
 	int fds[2];
 	memset(r, 0, sizeof *r);
+	const struct smrb_alloc *alloc = alloc_find(cell_alloc(c));
 	if (pipe(fds) < 0) {
 		r->status = EXIT_RUN_FAILED;
 		snprintf(r->message, sizeof r->message, "pipe: %s", strerror(errno));
@@ -406,6 +529,9 @@ static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_po
 	}
 	if (pid == 0) {
 		close(fds[0]);
+		if (alloc && alloc_preloaded(alloc))
+			exec_cell(alloc, c, pin, io, fds[1]);
+		cell_set_sampling(io->sample_ms, io->sample_path, io->sample_prefix);
 		run_cell_child(wl, c, pin, fds[1]);
 	}
 	close(fds[1]);
@@ -437,24 +563,32 @@ static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_po
 
 /* ---- CSV ---- */
 
+/*
+ * The cell's identity (workload, scheme, threads, rep), then what it ran
+ * with (alloc, and object_bytes: the size of the workload's node in this
+ * scheme's instance), the measurements, and the params (the allocator is
+ * one, but has its own column above and is not repeated).
+ */
 static void csv_header(FILE *f, const struct plan *pl)
 {
-	fprintf(f, "workload,scheme,threads,rep,duration_s,ops,ns_per_op,ops_per_s");
+	fprintf(f, "workload,scheme,threads,rep,alloc,object_bytes,duration_s,ops,ns_per_op,ops_per_s");
 	for (int i = 0; i < CTR_N; i++)
 		fprintf(f, ",%s", ctr_column[i]);
 	fprintf(f, ",retired,reclaimed,unreclaimed_peak,rss_peak_kb,pin,verify,ended");
 	for (int i = 0; i < pl->nparams; i++)
-		fprintf(f, ",%s", pl->param[i].name);
+		if (!pl->param[i].alloc_param)
+			fprintf(f, ",%s", pl->param[i].name);
 	fputc('\n', f);
 }
 
-static void csv_row(FILE *f, const struct plan *pl, const struct cell *c, enum pin_policy pin,
-		    const struct cell_result *r)
+static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *wl, const struct cell *c,
+		    enum pin_policy pin, const struct cell_result *r)
 {
 	double ns_per_op = (double)r->worker_ns / (double)r->ops;
 	double wall_s = (double)r->wall_ns / 1e9;
-	fprintf(f, "%s,%s,%d,%d,%.4f,%llu,%.4f,%.1f", c->workload, c->scheme, c->threads, c->rep,
-		wall_s, (unsigned long long)r->ops, ns_per_op, (double)r->ops / wall_s);
+	fprintf(f, "%s,%s,%d,%d,%s,%zu,%.4f,%llu,%.4f,%.1f", c->workload, c->scheme, c->threads, c->rep,
+		cell_alloc(c), wl->object_bytes, wall_s, (unsigned long long)r->ops, ns_per_op,
+		(double)r->ops / wall_s);
 	for (int i = 0; i < CTR_N; i++) {
 		if (r->ctr[i] < 0)
 			fputc(',', f); /* unavailable: empty, never a zero */
@@ -467,7 +601,8 @@ static void csv_row(FILE *f, const struct plan *pl, const struct cell *c, enum p
 		(unsigned long long)r->smr.reclaimed, (unsigned long long)r->smr.unreclaimed_peak,
 		(unsigned long long)r->rss_peak_kb, pin_name(pin), r->finished_early ? "done" : "duration");
 	for (int i = 0; i < pl->nparams; i++)
-		fprintf(f, ",%s", cell_param(c, pl->param[i].name) ? cell_param(c, pl->param[i].name) : "");
+		if (!pl->param[i].alloc_param)
+			fprintf(f, ",%s", cell_param(c, pl->param[i].name) ? cell_param(c, pl->param[i].name) : "");
 	fputc('\n', f);
 	fflush(f);
 }
@@ -543,9 +678,10 @@ int runner_run(const struct run_options *o, const char *counters_note)
 			plan_free(&pl);
 			return EXIT_USAGE;
 		}
-		fprintf(sf, "workload,scheme,threads,rep");
+		fprintf(sf, "workload,scheme,threads,rep,alloc");
 		for (int i = 0; i < pl.nparams; i++)
-			fprintf(sf, ",%s", pl.param[i].name);
+			if (!pl.param[i].alloc_param)
+				fprintf(sf, ",%s", pl.param[i].name);
 		fprintf(sf, ",t_ms,unreclaimed,retired,reclaimed,rss_kb\n");
 		fclose(sf);
 	}
@@ -568,26 +704,29 @@ int runner_run(const struct run_options *o, const char *counters_note)
 						.rep = rep,
 					};
 					plan_cell(&pl, si, combo, &c);
+					char prefix[1024] = "";
 					if (o->sample_ms) {
-						char prefix[1024];
-						size_t k = (size_t)snprintf(prefix, sizeof prefix, "%s,%s,%d,%d",
-									    c.workload, c.scheme, c.threads, rep);
+						size_t k = (size_t)snprintf(prefix, sizeof prefix, "%s,%s,%d,%d,%s",
+									    c.workload, c.scheme, c.threads, rep,
+									    cell_alloc(&c));
 						for (int i = 0; i < pl.nparams && k < sizeof prefix; i++) {
+							if (pl.param[i].alloc_param)
+								continue;
 							const char *v = cell_param(&c, pl.param[i].name);
 							k += (size_t)snprintf(prefix + k, sizeof prefix - k, ",%s",
 									      v ? v : "");
 						}
-						cell_set_sampling(o->sample_ms, samples_path, prefix);
 					}
 					struct cell_result r;
-					run_cell(pl.wl[si], &c, o->pin, &r);
+					struct cell_io io = { o->sample_ms, samples_path, prefix };
+					run_cell(pl.wl[si], &c, o->pin, &io, &r);
 					done++;
 					char what[256], eta[32];
 					describe_cell(what, sizeof what, &c, &pl);
 					double per_cell = (double)(clock_now_ns() - t0) / 1e9 / done;
 					format_duration(eta, sizeof eta, per_cell * (total - done));
 					if (r.status == 0) {
-						csv_row(csv, &pl, &c, o->pin, &r);
+						csv_row(csv, &pl, pl.wl[si], &c, o->pin, &r);
 						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %llu (%s left)\n",
 							done, total, what, rep, (double)r.worker_ns / (double)r.ops,
 							(unsigned long long)r.smr.unreclaimed_peak, eta);
@@ -617,4 +756,81 @@ int runner_run(const struct run_options *o, const char *counters_note)
 	fprintf(stderr, "smrbench: results in %s\n", dir);
 	printf("%s\n", dir);
 	return EXIT_OK;
+}
+
+/*
+ * `smrbench __cell FD WORKLOAD SCHEME THREADS DURATION REP PIN COUNTERS
+ * SAMPLE_MS SAMPLE_PATH SAMPLE_PREFIX [NAME=VALUE ..]` (hidden): one cell in
+ * this process, re-executed by run_cell with a preloaded allocator (see
+ * exec_cell); its struct cell_result goes to FD.  The request was checked
+ * by the runner that built it: a malformed one is a usage error all the
+ * same (exit 2, one line), never a row.
+ */
+int runner_cell_main(int argc, char **argv)
+{
+	if (argc < 12) {
+		fprintf(stderr, "smrbench: __cell is internal (smrbench run starts it): %d arguments, want 11 or more\n",
+			argc - 1);
+		return EXIT_USAGE;
+	}
+	char *end;
+	long fd = strtol(argv[1], &end, 10);
+	if (end == argv[1] || *end || fd < 0 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0) {
+		fprintf(stderr, "smrbench: __cell: bad result fd '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	const struct scheme_desc *scheme = smrb_find_scheme(argv[3]);
+	const struct workload_desc *wl = scheme ? smrb_find_workload(scheme, argv[2]) : NULL;
+	if (!wl) {
+		fprintf(stderr, "smrbench: __cell: unknown scheme or workload '%s %s'\n", argv[3], argv[2]);
+		return EXIT_USAGE;
+	}
+	struct cell c = { .workload = wl->name, .scheme = scheme->name };
+	long threads = strtol(argv[4], &end, 10);
+	if (end == argv[4] || *end || threads < 1 || threads > 4096) {
+		fprintf(stderr, "smrbench: __cell: bad thread count '%s'\n", argv[4]);
+		return EXIT_USAGE;
+	}
+	c.threads = (int)threads;
+	c.duration_s = strtod(argv[5], &end);
+	if (end == argv[5] || *end || !(c.duration_s > 0)) {
+		fprintf(stderr, "smrbench: __cell: bad duration '%s'\n", argv[5]);
+		return EXIT_USAGE;
+	}
+	c.rep = (int)strtol(argv[6], &end, 10);
+	if (end == argv[6] || *end) {
+		fprintf(stderr, "smrbench: __cell: bad repetition '%s'\n", argv[6]);
+		return EXIT_USAGE;
+	}
+	enum pin_policy pin;
+	if (pin_parse(argv[7], &pin) < 0) {
+		fprintf(stderr, "smrbench: __cell: bad pin policy '%s'\n", argv[7]);
+		return EXIT_USAGE;
+	}
+	if (counters_mask_set(argv[8]) < 0) {
+		fprintf(stderr, "smrbench: __cell: bad counters mask '%s'\n", argv[8]);
+		return EXIT_USAGE;
+	}
+	long ms = strtol(argv[9], &end, 10);
+	if (end == argv[9] || *end || ms < 0) {
+		fprintf(stderr, "smrbench: __cell: bad sampling period '%s'\n", argv[9]);
+		return EXIT_USAGE;
+	}
+	for (int i = 12; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i] || c.nparams == CELL_MAX_PARAMS) {
+			fprintf(stderr, "smrbench: __cell: bad param '%s'\n", argv[i]);
+			return EXIT_USAGE;
+		}
+		*eq = 0;
+		c.param_name[c.nparams] = argv[i];
+		c.param_value[c.nparams++] = eq + 1;
+		/* The scheme's params as plan_cell sets them: every one of this
+		 * scheme's is in the list, with its value or its default. */
+		int k = find_scheme_param(scheme, argv[i]);
+		if (k >= 0)
+			c.smr.param[k] = strtol(eq + 1, NULL, 10);
+	}
+	cell_set_sampling((unsigned)ms, argv[10], argv[11]);
+	run_cell_child(wl, &c, pin, (int)fd);
 }

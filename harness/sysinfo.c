@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harness/alloc.h"
 #include "harness/harness.h"
 
 /* Write s as a JSON string. */
@@ -128,7 +129,26 @@ void sysinfo_write(FILE *f)
 	json_str(f, SMRB_URCU_VERSION);
 	fprintf(f, ", \"ck\": ");
 	json_str(f, SMRB_CK_VERSION);
-	fprintf(f, "},\n  \"counters\": {");
+	fprintf(f, "},\n  \"allocators\": {");
+	/* Every allocator -P alloc= can name, where it is and its version. */
+	for (const struct smrb_alloc *a = smrb_allocs; a->name; a++) {
+		char lib[4096], version[160];
+		bool installed = alloc_library_path(a, lib, sizeof lib);
+		alloc_version(a, version, sizeof version);
+		fprintf(f, "%s\n    ", a == smrb_allocs ? "" : ",");
+		json_str(f, a->name);
+		fprintf(f, ": {\"library\": ");
+		json_str(f, lib);
+		fprintf(f, ", \"package\": ");
+		json_str(f, a->package ? a->package : "");
+		fprintf(f, ", \"version\": ");
+		json_str(f, version);
+		fprintf(f, ", \"installed\": %s, \"preloaded\": %s}", installed ? "true" : "false",
+			a->preload ? "true" : "false");
+	}
+	fprintf(f, "\n  },\n  \"default_alloc\": ");
+	json_str(f, SMRB_DEFAULT_ALLOC);
+	fprintf(f, ",\n  \"counters\": {");
 	for (int i = 0; i < CTR_N; i++) {
 		fprintf(f, "%s", i ? ", " : "");
 		json_str(f, counters_event_name((enum ctr_id)i));

@@ -58,14 +58,24 @@ def fmt_time(s):
 
 # ---- what this smrbench has ----
 
+# Params of the harness, not of a workload: any experiment may give them.
+HARNESS_PARAMS = ("stall", "alloc")
+
+
 def smrbench_list(smrbench):
-    """{'schemes': [names], 'workloads': {name: [param names]}} from `smrbench list`."""
+    """{'schemes': [names], 'workloads': {name: [param names]},
+    'allocs': {name: installed?}, 'default_alloc': name} from `smrbench list`.
+    A line at the left margin opens a section ('schemes:', ...)."""
     out = subprocess.run([smrbench, "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          universal_newlines=True, check=True).stdout
-    schemes, workloads, section, cur = [], {}, None, None
+    schemes, workloads, allocs, section, cur = [], {}, {}, None, None
+    default_alloc = None
     for line in out.splitlines():
-        if line in ("schemes:", "workloads:", "counters on this machine:"):
-            section = line[:-1]
+        if line and not line[0].isspace():
+            section = line.rstrip(":")
+            m = re.match(r"^default allocator: (\S+)", line)
+            if m:
+                default_alloc = m.group(1)
             continue
         m = re.match(r"^  (\S+)", line)
         m6 = re.match(r"^      (\S+)", line)
@@ -76,7 +86,10 @@ def smrbench_list(smrbench):
             workloads[cur] = []
         elif section == "workloads" and m6 and cur:
             workloads[cur].append(m6.group(1))
-    return {"schemes": schemes, "workloads": workloads}
+        elif section == "allocators" and m:
+            allocs[m.group(1)] = re.match(r"^  \S+\s+installed: yes\b", line) is not None
+    return {"schemes": schemes, "workloads": workloads, "allocs": allocs,
+            "default_alloc": default_alloc}
 
 
 def machine_pus(smrbench):
@@ -109,10 +122,10 @@ def resolve(exp, have, pus):
     wl = next((w for w in exp["workloads"] if w in have["workloads"]), None)
     if not wl:
         return None, "workload %s not in this build" % " or ".join(exp["workloads"])
-    # Params: only the workload's own (and the harness's stall) may be given.
+    # Params: only the workload's own and the harness's (stall, alloc) may be given.
     params = {}
     for k, v in exp["params"].items():
-        if k in have["workloads"][wl] or k == "stall":
+        if k in have["workloads"][wl] or k in HARNESS_PARAMS:
             params[k] = v
         elif k.startswith(wl + "."):  # workload-specific form: list.elements = ...
             params[k[len(wl) + 1:]] = v
@@ -129,6 +142,21 @@ def resolve(exp, have, pus):
         schemes = [s for s in R._split_list(exp["schemes"]) if s in have["schemes"]]
     if not schemes:
         return None, "none of the schemes %s in this build" % exp["schemes"]
+    # Allocators: those not installed here are left out, as schemes are (a
+    # smrbench without an allocators list, an older one, is not second-guessed).
+    notes = []
+    if "alloc" in params and have.get("allocs"):
+        want = R._split_list(params["alloc"])
+        unknown = [a for a in want if a not in have["allocs"]]
+        if unknown:
+            return None, "this smrbench has no allocator %s" % ", ".join(unknown)
+        missing = [a for a in want if not have["allocs"][a]]
+        keep = [a for a in want if have["allocs"][a]]
+        if not keep:
+            return None, "allocator %s not installed here (scripts/setup.sh)" % ", ".join(missing)
+        if missing:
+            notes.append("allocator %s not installed here (scripts/setup.sh): left out" % ", ".join(missing))
+        params["alloc"] = ",".join(keep)
     run = {
         "workload": wl,
         "schemes": schemes,
@@ -137,6 +165,7 @@ def resolve(exp, have, pus):
         "reps": exp["reps"],
         "params": params,
         "sample_ms": exp["sample_ms"],
+        "notes": notes,
     }
     return run, None
 
@@ -388,6 +417,7 @@ def build_plan(a, exps, have, pus, sets):
         "smrbench": os.path.abspath(a.smrbench),
         "schemes": have["schemes"],
         "workloads": sorted(have["workloads"]),
+        "default_alloc": have.get("default_alloc"),
         "pus": pus,
         "budget_s": st["budget_s"],
         "duration_scale": round(f, 4),
@@ -412,6 +442,8 @@ def print_plan(plan):
         log("  %-22s %-8s %4d cells x %gs  threads %s  %s" % (
             e["name"], r["workload"], n, r["duration"], ",".join(map(str, r["threads"])),
             " ".join("%s=%s" % kv for kv in r["params"].items())))
+        for note in r.get("notes", []):
+            log("  %-22s note: %s" % ("", note))
     log("estimated time: %s (cells' durations + ~%.2f s each to start and verify)" % (
         fmt_time(plan["estimate_s"]), OVERHEAD_GUESS_S))
 

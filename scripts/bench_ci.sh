@@ -117,6 +117,9 @@ list=$("$smrbench" list 2>/dev/null) || die 1 "'$smrbench list' failed"
 section() { printf '%s\n' "$list" | awk -v s="$1:" '/^[a-z]/ { on = ($0 == s); next } on && /^  [^ ]/ { print $1 }' | tr '\n' ' '; }
 build_schemes=$(section schemes)
 build_workloads=$(section workloads)
+# The matrix runs on smrbench's default allocator (runs.csv's alloc column;
+# compare.py reads a baseline from before that column as alloc=glibc).
+alloc=$(printf '%s\n' "$list" | sed -n 's/^default allocator: //p')
 native=
 for s in $build_schemes; do
 	case $s in
@@ -230,6 +233,7 @@ sessions=$sessions
 threads=$threads
 workloads=$(echo $run_workloads)
 schemes=$schemes_csv
+alloc=${alloc:-unknown}
 skipped_workloads=$(echo $missing_workloads)
 EOF
 
@@ -299,9 +303,9 @@ if [ "$use_baseline" = no ]; then
 	exit $status
 fi
 # Settings that change ratios without changing columns: say so.
-for k in duration reps threads; do
+for k in duration reps threads alloc; do
 	b=$(sed -n "s/^$k=//p" "$baseline_dir/bench-ci.txt" 2>/dev/null)
-	case $k in duration) v=$duration ;; reps) v=$reps ;; *) v=$threads ;; esac
+	case $k in duration) v=$duration ;; reps) v=$reps ;; alloc) v=${alloc:-unknown} ;; *) v=$threads ;; esac
 	[ -z "$b" ] || [ "$b" = "$v" ] || note "warning: $k is $v here but $b in the baseline"
 done
 compare() { # NEW FLAGGED-FILE

@@ -5,7 +5,10 @@ OLD and NEW are results folders (holding runs.csv) or runs.csv files written by
 `smrbench run` (or merged by scripts/merge_runs.py, as `make bench-ci` does).
 
 Method (the "why" is in README.md, "Performance regression tracking"):
-  * A cell is (workload, scheme, threads, pin, every param column).
+  * A cell is (workload, scheme, threads, alloc, pin, every param column).
+    A runs.csv from before the alloc column ran on glibc's malloc and is read
+    as alloc=glibc.  object_bytes (the node's size) is shown when it changed,
+    never compared.
   * Each row's ns_per_op is divided by the ns_per_op of the `none` scheme with
     the same workload, threads, pin and params in the SAME run and the SAME
     repetition (rep column): a uniformly slower machine, or a slow moment that
@@ -44,13 +47,18 @@ import sys
 # everything after `ended` is a param of the workload or of a scheme.  Kept
 # for files without an `ended` column, where the params are "everything else".
 MEASURED = {
-    "workload", "scheme", "threads", "rep", "duration_s", "ops", "ns_per_op",
+    "workload", "scheme", "threads", "rep", "alloc", "object_bytes", "duration_s", "ops", "ns_per_op",
     "ops_per_s", "cycles_per_op", "instr_per_op", "l1d_miss_per_op",
     "llc_miss_per_op", "br_miss_per_op", "ctx_switches", "page_faults",
     "migrations", "retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb",
     "pin", "verify", "ended", "session",
 }
 REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op")
+# Columns that are not measurements to match between the runs: `session` is
+# bookkeeping (a multi-session baseline compares with a plain run), `alloc`
+# is a key (filled in for old files), `object_bytes` a property of the build.
+NOT_MATCHED = {"session", "alloc", "object_bytes"}
+LEGACY_ALLOC = "glibc"  # the allocator of every run written before the alloc column
 NORMALISER = "none"   # --normaliser changes it
 NOISY = 0.10          # a normaliser whose ns/op varies more than this between reps: warn
 
@@ -90,6 +98,10 @@ class Run:
         else:
             self.params = [c for c in self.columns if c not in MEASURED]
         self.measured = [c for c in self.columns if c not in self.params]
+        self.legacy_alloc = "alloc" not in self.columns
+        for row in self.rows:
+            if not row.get("alloc"):
+                row["alloc"] = LEGACY_ALLOC
         self.sessions = 1
         self.nrows = len(self.rows)
         self.machine = {}
@@ -208,13 +220,11 @@ def describe_params(run, key):
 
 def check_comparable(old, new):
     """Refuse runs whose columns differ; then index both on the same key columns."""
-    # `session` is bookkeeping, not a measurement: a multi-session baseline
-    # compares with a plain run.
-    mo = set(old.measured) - {"session"}
-    mn = set(new.measured) - {"session"}
+    mo = set(old.measured) - NOT_MATCHED
+    mn = set(new.measured) - NOT_MATCHED
     if mo != mn:
-        only_old = [c for c in old.measured if c not in mn and c != "session"]
-        only_new = [c for c in new.measured if c not in mo and c != "session"]
+        only_old = [c for c in old.measured if c not in mn and c not in NOT_MATCHED]
+        only_new = [c for c in new.measured if c not in mo and c not in NOT_MATCHED]
         raise Refuse("columns differ (only in OLD: %s; only in NEW: %s)" %
                      (",".join(only_old) or "-", ",".join(only_new) or "-"))
     # Param columns: compared per (workload, scheme) both runs have, so that
@@ -227,7 +237,7 @@ def check_comparable(old, new):
         if po != pn:
             raise Refuse("columns differ for %s %s (only in OLD: %s; only in NEW: %s)" %
                          (wl, scheme, ",".join(sorted(po - pn)) or "-", ",".join(sorted(pn - po)) or "-"))
-    keycols = ["pin"] if "pin" in old.measured else []
+    keycols = ["alloc"] + (["pin"] if "pin" in old.measured else [])
     keycols += old.params + [c for c in new.params if c not in old.params]
     old.index(keycols)
     new.index(keycols)
@@ -277,6 +287,21 @@ def varying_params(runs):
                 if v:
                     seen.setdefault(wl, {}).setdefault(col, set()).add(v)
     return {wl: {c for c, vs in cols.items() if len(vs) > 1} for wl, cols in seen.items()}
+
+
+def object_bytes_changes(old, new):
+    """(workload, scheme, alloc) whose object_bytes differ between the runs:
+    a changed node layout is a likely reason for a changed ratio."""
+    def sizes(run):
+        out = {}
+        for r in run.rows:
+            if r.get("object_bytes"):
+                out.setdefault((r["workload"], r["scheme"], r["alloc"]), set()).add(r["object_bytes"])
+        return out
+    so, sn = sizes(old), sizes(new)
+    return ["object_bytes of %s %s (alloc=%s) changed: %s in OLD, %s in NEW" % (
+        k[0], k[1], k[2], ",".join(sorted(so[k])), ",".join(sorted(sn[k])))
+        for k in sorted(set(so) & set(sn)) if so[k] != sn[k]]
 
 
 def judge(o, n, min_effect):
@@ -359,6 +384,12 @@ def main(argv):
         return 2
 
     varying = varying_params([old, new])
+    for run in (old, new):
+        if run.legacy_alloc:
+            print("note: %s has no alloc column (written before -P alloc): read as alloc=%s"
+                  % (run.label, LEGACY_ALLOC))
+    for line in object_bytes_changes(old, new):
+        print("note: %s" % line)
     for run in (old, new):
         m = run.machine
         reps = {r[1] for v in run.cells.values() for r in v}

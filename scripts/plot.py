@@ -22,7 +22,9 @@ import smrb_results as R  # noqa: E402
 def figures(out):
     """Every figure of a results folder: dicts with the experiment, its data and names.
 
-    One figure per y metric and per value of the experiment's facet."""
+    One figure per y metric and per value of the experiment's facet, and per
+    allocator when the experiment ran several without making the allocator its
+    facet, series or x (R.split_by_alloc); every title names the allocator."""
     plan = R.load_plan(out)
     if not plan:
         return []
@@ -35,29 +37,43 @@ def figures(out):
         rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
         if not rows:
             continue
+        used = (e["x"], e["series"], e["facet"])
         if e["figure"] == "timeseries":
             samples = R.read_csv(os.path.join(exp_dir, "samples.csv"))
+            groups = R.split_by_alloc(samples, *used)
             for metric in e["y"]:
-                data = R.timeseries(samples, e["series"], e["facet"], metric)
-                for fv, per in data.items():
-                    figs.append(_fig(e, run, metric, fv, per, plan))
+                for aq, sub in groups:
+                    data = R.timeseries(sub, e["series"], e["facet"], metric)
+                    for fv, per in data.items():
+                        figs.append(_fig(e, run, metric, fv, per, plan, aq, len(groups) > 1))
             continue
+        groups = R.split_by_alloc(rows, *used)
         for metric in e["y"]:
-            data = R.series_data(rows, e["x"], e["series"], e["facet"], metric,
-                                 numeric_x=e["figure"] != "bars")
-            for fv, per in data.items():
-                figs.append(_fig(e, run, metric, fv, per, plan))
+            for aq, sub in groups:
+                data = R.series_data(sub, e["x"], e["series"], e["facet"], metric,
+                                     numeric_x=e["figure"] != "bars")
+                for fv, per in data.items():
+                    figs.append(_fig(e, run, metric, fv, per, plan, aq, len(groups) > 1))
     return figs
 
 
-def _fig(e, run, metric, fv, per, plan):
+def _fig(e, run, metric, fv, per, plan, alloc_q="", alloc_split=False):
+    """alloc_q: 'alloc=NAME' when the title must name the allocator;
+    alloc_split: one of several allocators, so the file name says which."""
     name = "%s-%s" % (e["name"], metric)
     title = e["title"]
     if len(e["y"]) > 1:
         title += ": " + R.label(metric)
+    quals = []
     if e["facet"]:
         name += "-%s%s" % (e["facet"], fv.replace(":", "").replace("/", "_"))
-        title += " (%s=%s)" % (e["facet"], fv)
+        quals.append("%s=%s" % (e["facet"], fv))
+    if alloc_q:
+        if alloc_split:
+            name += "-" + alloc_q.replace("=", "")
+        quals.append(alloc_q)
+    if quals:
+        title += " (%s)" % ", ".join(quals)
     return {"name": name, "exp": e, "run": run, "metric": metric, "facet_value": fv,
             "series": per, "title": title, "pus": plan.get("pus", 0)}
 
@@ -159,34 +175,44 @@ def tables(out):
         split = e["facet"] if e["facet"] and e["facet"] != row_key else ""
         if e["figure"] == "timeseries" and not e["table_rows"]:
             row_key, split = "threads", ""
-        cols = R.ordered(rows, e["series"])
         for metric in e["table_metrics"]:
             if not any(R.metric_value(r, metric) is not None for r in rows):
                 continue
-            for sv in (R.sort_values(R.ordered(rows, split)) if split else [""]):
-                sub = [r for r in rows if not split or r.get(split) == sv]
-                body = []
-                keys = R.ordered(sub, row_key)
-                if e["figure"] != "bars":
-                    keys = R.sort_values(keys)
-                for rv in keys:
-                    line = []
-                    for cv in cols:
-                        s = R.summary(R.metric_value(r, metric) for r in sub
-                                      if r.get(row_key) == rv and r.get(e["series"]) == cv)
-                        line.append(s)
-                    if any(line):
-                        body.append((rv, line))
-                if not body:
-                    continue
-                reps = len(R.ordered(sub, "rep"))
-                title = "%s [%s]: %s, %s" % (
-                    e["title"], run["workload"], R.label(metric),
-                    "1 rep" if reps == 1 else "median of %d reps (min-max)" % reps)
-                if split:
-                    title += ", %s=%s" % (split, sv)
-                res.append({"exp": e["name"], "title": title, "row_key": row_key,
-                            "cols": cols, "body": body, "metric": metric})
+            # One table per allocator unless the table's rows, columns or
+            # split are the allocator; the title names it either way.
+            for aq, arows in R.split_by_alloc(rows, row_key, e["series"], split):
+                res.extend(_tables_of(e, run, metric, arows, row_key, split, aq))
+    return res
+
+
+def _tables_of(e, run, metric, rows, row_key, split, alloc_q):
+    """The tables of one metric over rows of one allocator (alloc_q names it)."""
+    res = []
+    cols = R.ordered(rows, e["series"])
+    for sv in (R.sort_values(R.ordered(rows, split)) if split else [""]):
+        sub = [r for r in rows if not split or r.get(split) == sv]
+        body = []
+        keys = R.ordered(sub, row_key)
+        if e["figure"] != "bars":
+            keys = R.sort_values(keys)
+        for rv in keys:
+            line = []
+            for cv in cols:
+                s = R.summary(R.metric_value(r, metric) for r in sub
+                              if r.get(row_key) == rv and r.get(e["series"]) == cv)
+                line.append(s)
+            if any(line):
+                body.append((rv, line))
+        if not body:
+            continue
+        reps = len(R.ordered(sub, "rep"))
+        title = "%s [%s]: %s, %s" % (
+            e["title"], run["workload"] + (", " + alloc_q if alloc_q else ""), R.label(metric),
+            "1 rep" if reps == 1 else "median of %d reps (min-max)" % reps)
+        if split:
+            title += ", %s=%s" % (split, sv)
+        res.append({"exp": e["name"], "title": title, "row_key": row_key,
+                    "cols": cols, "body": body, "metric": metric})
     return res
 
 

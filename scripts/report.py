@@ -167,6 +167,9 @@ def counter_tables(e, rows):
     soft = [c for c in R.SOFT_COLUMNS if any(r.get(c, "") != "" for r in rows)]
     keys = ["threads"] + [k for k in R.swept_params(rows) if k != "threads"]
     cols = R.ordered(rows, "scheme")
+    # The allocator: a key of the rows when it varies (swept_params), else named in the title.
+    allocs = R.allocs_of(rows)
+    alloc_q = ", alloc=%s" % allocs[0] if len(allocs) == 1 else ""
     for metric in papi + soft:
         groups = []
         for r in rows:
@@ -181,7 +184,7 @@ def counter_tables(e, rows):
                 body.append((" ".join("%s=%s" % kv for kv in zip(keys, g)), line))
         if body:
             unit = "per op" if metric in R.PAPI_COLUMNS else "per cell (all worker threads)"
-            parts.append(table_html({"title": "%s, %s" % (metric, unit), "row_key": "cell",
+            parts.append(table_html({"title": "%s, %s%s" % (metric, unit, alloc_q), "row_key": "cell",
                                      "cols": cols, "body": body}))
     return "\n".join(parts), bool(papi), soft
 
@@ -276,14 +279,20 @@ def build(out_dir, html_path):
                     why = f.read().strip()
             h.append("<p class=skip>Not run: %s.</p>" % esc(why))
             continue
-        h.append("<p>Workload <code>%s</code>; threads %s; %s; %g s per cell; %d repetition(s)%s. "
+        rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
+        allocs = R.allocs_of(rows) or [run["params"].get("alloc") or plan.get("default_alloc") or "?"]
+        h.append("<p>Workload <code>%s</code>; threads %s; %s; %s %s; %g s per cell; %d repetition(s)%s. "
                  "Experiment file <code>bench/%s</code>.</p>" % (
                      esc(run["workload"]), esc(", ".join(map(str, run["threads"]))),
-                     esc(" ".join("%s=%s" % kv for kv in run["params"].items()) or "default params"),
+                     esc(" ".join("%s=%s" % kv for kv in run["params"].items() if kv[0] != "alloc")
+                         or "default params"),
+                     "allocators" if len(allocs) > 1 else "allocator",
+                     ", ".join("<code>%s</code>" % esc(a) for a in allocs),
                      run["duration"], run["reps"],
                      "; sampled every %d ms" % run["sample_ms"] if run["sample_ms"] else "",
                      esc(e["file"])))
-        rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
+        for note in run.get("notes", []):
+            h.append("<p class=note>%s</p>" % esc(note))
         if not rows:
             h.append("<p class=skip>No results (not run yet, or every cell failed).</p>")
         for fig in [f for f in figs if f["exp"]["name"] == e["name"]]:

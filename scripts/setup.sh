@@ -1,10 +1,12 @@
 #!/bin/sh
-# Install every Debian package smrbench uses.  Idempotent: packages already
+# Install every Debian package smrbench uses (the allocators -P alloc= preloads
+# included: libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4).  Idempotent: packages already
 # installed are left as they are.  Run as root (or with sudo available).
 set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libhwloc-dev hwloc libpapi-dev papi-tools liburcu-dev libck-dev
-	gnuplot-nox python3 python3-matplotlib git"
+	gnuplot-nox python3 python3-matplotlib git
+	libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4"
 missing=""
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

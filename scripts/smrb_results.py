@@ -25,8 +25,12 @@ import os
 import statistics
 
 # Columns of runs.csv that identify a cell or are measurements, not params.
+# `alloc` (the allocator, -P alloc=) identifies the cell as much as a param
+# does: swept_params() reports it when it varies.  `object_bytes` is the
+# workload's node size in the scheme's instance: a property, never a key.
 FIXED_COLUMNS = [
-    "workload", "scheme", "threads", "rep", "duration_s", "ops", "ns_per_op", "ops_per_s",
+    "workload", "scheme", "threads", "rep", "alloc", "object_bytes", "duration_s", "ops",
+    "ns_per_op", "ops_per_s",
     "cycles_per_op", "instr_per_op", "l1d_miss_per_op", "llc_miss_per_op", "br_miss_per_op",
     "ctx_switches", "page_faults", "migrations", "retired", "reclaimed", "unreclaimed_peak",
     "rss_peak_kb", "pin", "verify", "ended",
@@ -266,10 +270,35 @@ def timeseries(samples, series, facet="", value="unreclaimed"):
 
 
 def swept_params(rows):
-    """Param columns whose value differs between rows."""
+    """Param columns whose value differs between rows, the allocator first
+    when it does."""
     if not rows:
         return []
-    return [k for k in rows[0] if k not in FIXED_COLUMNS and len(ordered(rows, k)) > 1]
+    return [k for k in rows[0] if (k == "alloc" or k not in FIXED_COLUMNS) and len(ordered(rows, k)) > 1]
+
+
+# Runs written before runs.csv had an `alloc` column all used glibc's malloc.
+LEGACY_ALLOC = "glibc"
+
+
+def allocs_of(rows):
+    """The allocators of these rows, in first-seen order (runs.csv's alloc
+    column; rows of a file from before it: glibc)."""
+    return ordered([r if r.get("alloc") else dict(r, alloc=LEGACY_ALLOC) for r in rows], "alloc")
+
+
+def split_by_alloc(rows, *used):
+    """[(qualifier, rows)]: one group per allocator when the rows have several
+    and none of `used` (the figure's x, series, facet; a table's rows,
+    columns, split) is the allocator already; qualifier is 'alloc=NAME'
+    when the allocator must still be named (one allocator, or one group of
+    several), '' when `used` names it."""
+    if "alloc" in used:
+        return [("", rows)]
+    allocs = allocs_of(rows)
+    if len(allocs) <= 1:
+        return [("alloc=%s" % allocs[0] if allocs else "", rows)]
+    return [("alloc=%s" % a, [r for r in rows if (r.get("alloc") or LEGACY_ALLOC) == a]) for a in allocs]
 
 
 def fmt_num(x):

@@ -9,6 +9,11 @@ One table per value of --split (default: threads), one row per value of --rows
 order they first appear in the CSV.  Each cell is the median over repetitions
 with the min-max range beside it, as the seed 002 breakdown is read.  A
 missing combination prints as '-'.
+
+The allocator (runs.csv's alloc column) is part of a cell's identity: rows of
+different allocators are never pooled into one median.  Unless --rows,
+--cols or --split is `alloc`, there is one set of tables per allocator, and
+every title names it.
 """
 import argparse
 import csv
@@ -17,7 +22,7 @@ import sys
 import os
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smrb_results import ordered  # noqa: E402  (one definition for every script)
+from smrb_results import ordered, split_by_alloc  # noqa: E402  (one definition for every script)
 
 
 def median_range(values):
@@ -75,10 +80,17 @@ def tables(rows, row_key, col_key, split_key, metric):
 
 
 def render(rows, row_key, col_key, split_key, metric, out=sys.stdout):
+    for alloc_q, arows in split_by_alloc(rows, row_key, col_key, split_key):
+        render_one(arows, row_key, col_key, split_key, metric, alloc_q, out)
+
+
+def render_one(rows, row_key, col_key, split_key, metric, alloc_q, out):
     nreps = len(ordered(rows, "rep"))
     wl = ",".join(ordered(rows, "workload"))
     for s, cols, body in tables(rows, row_key, col_key, split_key, metric):
         title = "%s: %s, median of %d rep%s (min-max)" % (wl, metric, nreps, "" if nreps == 1 else "s")
+        if alloc_q:
+            title += ", " + alloc_q
         if split_key:
             title += ", %s=%s" % (split_key, s)
         out.write(title + "\n")

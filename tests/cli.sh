@@ -33,6 +33,7 @@ usage_error "bad payload" bogus run -w lazy -s ebr -d 0.1 -P payload=bogus -o "$
 usage_error "bad duration" abc run -w lazy -s ebr -d abc -o "$never"
 usage_error "negative duration" -1 run -w lazy -s ebr -d -1 -o "$never"
 usage_error "bad pin" diagonal run -w lazy -s ebr -d 0.1 -p diagonal -o "$never"
+usage_error "unknown allocator" hoard run -w lazy -s ebr -d 0.1 -P alloc=hoard -o "$never"
 
 # --out naming a folder that already holds runs.csv: refused, old file untouched.
 old=$TMPD/old
@@ -79,7 +80,7 @@ if [ -s "$csv" ]; then
 	params=$("$SMRBENCH" list | awk '/^[^ ]/ { sec = $1 } sec == "workloads:" && /^  [^ ]/ { wl = $1 }
 		sec == "workloads:" && wl == "lazy" && /^      [^ ]/ { print $1 }')
 	missing=
-	for c in workload scheme threads rep duration_s ops ns_per_op ops_per_s cycles_per_op \
+	for c in workload scheme threads rep alloc object_bytes duration_s ops ns_per_op ops_per_s cycles_per_op \
 		instr_per_op l1d_miss_per_op llc_miss_per_op retired reclaimed unreclaimed_peak \
 		rss_peak_kb pin verify ctx_switches page_faults migrations $params; do
 		[ "$(csv_col "$csv" "$c")" -gt 0 ] || missing="$missing $c"
@@ -94,6 +95,18 @@ if [ -s "$csv" ]; then
 	rows=$(($(wc -l <"$csv") - 1))
 	[ "$rows" -eq 12 ]
 	check $? "cli runs.csv has $rows rows, want 12"
+	# The allocator and the node size sit beside the cell's identity (right
+	# after rep), the allocator once (not again among the params); without
+	# -P alloc every row names the default allocator.
+	echo "$header" | grep -q '^workload,scheme,threads,rep,alloc,object_bytes,'
+	check $? "cli runs.csv: alloc and object_bytes follow workload,scheme,threads,rep"
+	[ "$(echo "$header" | tr ',' '\n' | grep -c '^alloc$')" -eq 1 ]
+	check $? "cli runs.csv: one alloc column"
+	default=$("$SMRBENCH" list | sed -n 's/^default allocator: //p')
+	ca=$(csv_col "$csv" alloc) cb=$(csv_col "$csv" object_bytes)
+	bad=$(awk -F, -v a="$ca" -v b="$cb" -v d="$default" 'NR > 1 && ($a != d || $b !~ /^[0-9]+$/)' "$csv" | wc -l)
+	[ -n "$default" ] && [ "$bad" -eq 0 ]
+	check $? "cli every row: alloc is the default ($default), object_bytes a number ($bad rows not)"
 	cv=$(csv_col "$csv" verify)
 	notok=$(awk -F, -v c="$cv" 'NR > 1 && $c != "ok"' "$csv" | wc -l)
 	[ "$cv" -gt 0 ] && [ "$notok" -eq 0 ]
@@ -112,10 +125,11 @@ if [ -s "$csv" ]; then
 else
 	not_ok "cli the good run wrote no runs.csv"
 fi
-if [ -s "$good/machine.json" ] && "$PY" -m json.tool "$good/machine.json" >/dev/null 2>"$TMPD/json.err"; then
-	ok "cli machine.json is valid JSON"
+if [ -s "$good/machine.json" ] && "$PY" -m json.tool "$good/machine.json" >/dev/null 2>"$TMPD/json.err" &&
+	grep -q '"allocators": {' "$good/machine.json" && grep -q '"default_alloc": ' "$good/machine.json"; then
+	ok "cli machine.json is valid JSON, with the allocators and the default"
 else
-	not_ok "cli machine.json missing or not valid JSON"
+	not_ok "cli machine.json missing, not valid JSON, or without allocators / default_alloc"
 	diag_file "$TMPD/json.err"
 fi
 tap_done

@@ -3,9 +3,11 @@
 synthetic runs.csv files, as TAP.  Exit 1 if any test failed, so it also works
 under automake's plain test driver.
 
-Every CSV has smrbench's real layout (harness/runner.c): the measured columns
-through `ended`, then one column per param, with another scheme's param left
-empty, so the tests exercise the parsing a real run needs.
+Every CSV has smrbench's real layout (harness/runner.c): the identity and
+measured columns through `ended` (alloc and object_bytes after rep), then one
+column per param, with another scheme's param left empty, so the tests
+exercise the parsing a real run needs.  legacy=True writes the layout from
+before the alloc column, as the committed baselines have it.
 """
 
 import csv
@@ -20,9 +22,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COMPARE = os.path.join(HERE, "..", "scripts", "compare.py")
 MERGE = os.path.join(HERE, "..", "scripts", "merge_runs.py")
 
-MEASURED = ("workload,scheme,threads,rep,duration_s,ops,ns_per_op,ops_per_s,cycles_per_op,instr_per_op,"
-            "l1d_miss_per_op,llc_miss_per_op,br_miss_per_op,ctx_switches,page_faults,migrations,retired,"
-            "reclaimed,unreclaimed_peak,rss_peak_kb,pin,verify,ended").split(",")
+MEASURED = ("workload,scheme,threads,rep,alloc,object_bytes,duration_s,ops,ns_per_op,ops_per_s,cycles_per_op,"
+            "instr_per_op,l1d_miss_per_op,llc_miss_per_op,br_miss_per_op,ctx_switches,page_faults,migrations,"
+            "retired,reclaimed,unreclaimed_peak,rss_peak_kb,pin,verify,ended").split(",")
+LEGACY_MEASURED = [c for c in MEASURED if c not in ("alloc", "object_bytes")]
+OBJECT_BYTES = {"none": "24", "ebr": "40", "qsbr": "40"}
 PARAMS = ["payload", "period", "ebr_batch", "qsbr_k", "qsbr_batch"]
 SCHEME_PARAMS = {"none": {}, "ebr": {"ebr_batch": "64"}, "qsbr": {"qsbr_k": "100", "qsbr_batch": "64"}}
 
@@ -30,27 +34,32 @@ TMP = tempfile.mkdtemp(prefix="compare_test.")
 _count = [0]
 
 
-def write_run(ns, reps=5, period="10000", machine=1.0, params=PARAMS, threads=(1, 2), extra_col=None):
+def write_run(ns, reps=5, period="10000", machine=1.0, params=PARAMS, threads=(1, 2), extra_col=None,
+              allocs=("glibc",), legacy=False, object_bytes=OBJECT_BYTES):
     """A results folder.  ns(scheme, threads, rep) gives ns_per_op before the
-    machine factor; rows are written in smrbench's order (reps outermost)."""
+    machine factor (or a dict alloc -> such a function); rows are written in
+    smrbench's order (reps outermost, then the allocator)."""
     _count[0] += 1
     d = os.path.join(TMP, "run%d" % _count[0])
     os.mkdir(d)
-    cols = MEASURED + list(params) + ([extra_col] if extra_col else [])
+    cols = (LEGACY_MEASURED if legacy else MEASURED) + list(params) + ([extra_col] if extra_col else [])
     with open(os.path.join(d, "runs.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols, restval="", lineterminator="\n")
         w.writeheader()
         for rep in range(1, reps + 1):
-            for t in threads:
-                for s in ("none", "ebr", "qsbr"):
-                    v = ns(s, t, rep) * machine
-                    row = {"workload": "lazy", "scheme": s, "threads": t, "rep": rep, "duration_s": "0.5000",
-                           "ops": int(0.5e9 * t / v), "ns_per_op": "%.4f" % v, "pin": "compact",
-                           "verify": "ok", "ended": "duration", "payload": "u64", "period": period}
-                    row.update(SCHEME_PARAMS[s])
-                    if extra_col:
-                        row[extra_col] = "x"
-                    w.writerow({k: v for k, v in row.items() if k in cols})
+            for alloc in allocs:
+                fn = ns[alloc] if isinstance(ns, dict) else ns
+                for t in threads:
+                    for s in ("none", "ebr", "qsbr"):
+                        v = fn(s, t, rep) * machine
+                        row = {"workload": "lazy", "scheme": s, "threads": t, "rep": rep, "alloc": alloc,
+                               "object_bytes": object_bytes[s], "duration_s": "0.5000",
+                               "ops": int(0.5e9 * t / v), "ns_per_op": "%.4f" % v, "pin": "compact",
+                               "verify": "ok", "ended": "duration", "payload": "u64", "period": period}
+                        row.update(SCHEME_PARAMS[s])
+                        if extra_col:
+                            row[extra_col] = "x"
+                        w.writerow({k: v for k, v in row.items() if k in cols})
     return d
 
 
@@ -278,6 +287,56 @@ def merge_union_of_params():
         rows = list(r)
     assert r.fieldnames == MEASURED + ["payload", "period", "ebr_batch", "qsbr_k", "qsbr_batch"], r.fieldnames
     assert len(rows) == 12 and rows[0]["qsbr_k"] == "" and rows[-1]["qsbr_k"] == "100", rows
+
+
+@test
+def legacy_baseline():
+    """a baseline from before the alloc column compares with a new run as alloc=glibc, and says so"""
+    old = write_run(steady(BASE, seed=1), legacy=True)
+    new = write_run(steady(BASE, seed=2))
+    rc, out, err = compare(old, new)
+    assert rc == 0 and "REGRESSION" not in out, (rc, out, err)
+    assert "OLD has no alloc column" in out and "alloc=glibc" in out, out
+    assert "4 cell(s) compared: 0 regressed, 0 improved" in out, out
+
+
+@test
+def allocators_are_cells():
+    """each allocator is its own cell, normalised to its own none: a slower allocator is no regression; a regression under one is named with alloc=, the other stays ok"""
+    old = write_run({"glibc": steady(BASE, seed=1), "jemalloc": steady(BASE, seed=3)},
+                    allocs=("glibc", "jemalloc"))
+    worse = dict(BASE)
+    worse[("ebr", 1)] = 3.0
+    slow_none = steady(worse, seed=4, base={r: 1.2 * 1.5 for r in range(1, 6)})
+    new = write_run({"glibc": steady(BASE, seed=2), "jemalloc": slow_none}, allocs=("glibc", "jemalloc"))
+    rc, out, err = compare(old, new)
+    assert rc == 1, (rc, out, err)
+    assert "8 cell(s) compared: 1 regressed" in out, out
+    assert verdict_of(out, "lazy ebr t=1 alloc=jemalloc") == "REGRESSED", out
+    assert verdict_of(out, "lazy ebr t=1 alloc=glibc").startswith("ok"), out
+    assert verdict_of(out, "lazy qsbr t=1 alloc=jemalloc").startswith("ok"), out
+    reg = [l for l in out.splitlines() if l.startswith("REGRESSION:")]
+    assert len(reg) == 1 and "alloc=jemalloc" in reg[0], reg
+
+
+@test
+def other_allocator_refused():
+    """a run on another allocator than the baseline's is refused: exit 2, one line naming both"""
+    old = write_run(steady(BASE, seed=1), legacy=True)
+    new = write_run(steady(BASE, seed=2), allocs=("jemalloc",))
+    rc, out, err = compare(old, new)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == 1 and "alloc=glibc" in lines[0] and "alloc=jemalloc" in lines[0], (rc, err)
+
+
+@test
+def object_bytes_noted():
+    """a changed object_bytes is noted (a new node layout), never a reason to refuse"""
+    old = write_run(steady(BASE, seed=1))
+    new = write_run(steady(BASE, seed=2), object_bytes=dict(OBJECT_BYTES, ebr="48"))
+    rc, out, err = compare(old, new)
+    assert rc == 0, (rc, out, err)
+    assert "object_bytes of lazy ebr (alloc=glibc) changed: 40 in OLD, 48 in NEW" in out, out
 
 
 def sessions_of(dirs, seeds_out):

@@ -20,6 +20,9 @@ AM_TESTS_ENVIRONMENT = builddir='$(builddir)' PYTHON='$(PYTHON)'; export builddi
 # Longest first, so that `make -j2 check` overlaps them well.
 TESTS = tests/stress.sh tests/early_free.sh tests/selftest.sh tests/cli.sh
 TESTS += tests/hp_bound.sh tests/stall.sh
+# Every allocator (-P alloc=) x workload x scheme, the re-executed cell of a
+# preloaded allocator, and the allocator's usage errors.
+TESTS += tests/alloc.sh
 TESTS += tests/bwtree_stress.sh
 # scripts/compare.py's unit tests (synthetic runs), TAP, run by configure's Python.
 TEST_EXTENSIONS += .py

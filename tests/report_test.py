@@ -112,6 +112,22 @@ sets = t
 payload = str:128
 stall = 0, 1
 """,
+    "t-alloc.exp": """[experiment]
+title = test alloc
+about = two allocators, no facet: one figure and table per allocator
+workload = lazy
+schemes = none, ebr
+threads = 1
+duration = 0.05
+reps = 1
+figure = lines
+x = threads
+y = ns_per_op
+plot = hart_threads.gp
+sets = t
+[params]
+alloc = glibc, pool
+""",
     "t-missing.exp": """[experiment]
 title = test missing workload
 workload = nosuchworkload
@@ -121,7 +137,7 @@ sets = t
 
 
 def main():
-    print("1..27")
+    print("1..31")
     if not os.access(SMRBENCH, os.X_OK):
         print("Bail out! no %s (build it first)" % SMRBENCH)
         return 1
@@ -173,7 +189,7 @@ def body(tmp):
 
     # The harness's sampling and stalled-thread mode.
     s = rows(os.path.join(out, "t-stall", "samples.csv"))
-    want = {"workload", "scheme", "threads", "rep", "stall", "t_ms", "unreclaimed", "retired",
+    want = {"workload", "scheme", "threads", "rep", "alloc", "stall", "t_ms", "unreclaimed", "retired",
             "reclaimed", "rss_kb"}
     ok(s and want <= set(s[0]), "samples.csv has the cell's identity and the sampled columns",
        s[0] if s else "empty")
@@ -220,7 +236,7 @@ def body(tmp):
     else:
         ok(True, "# SKIP gnuplot not found")
         ok(True, "# SKIP gnuplot not found")
-    ok("<caption>test bars [lazy]: ns/op" in html and "n=2" in html,
+    ok("<caption>test bars [lazy, alloc=glibc]: ns/op" in html and "n=2" in html,
        "per-op tables with median, range and repetition count are in the report")
     ok(("not available on this machine" in html) or ("cycles_per_op, per op" in html),
        "PAPI columns are shown or marked not available")
@@ -228,6 +244,19 @@ def body(tmp):
         machine_text = f.read()
     ok('id="machine"' in html and any(k in html for k in re.findall(r'"(\w+)":', machine_text)[:3]),
        "the machine (machine.json) is in the report")
+
+    # The allocator: every figure and table names it; a sweep is split by it.
+    r = rows(os.path.join(out, "t-alloc", "runs.csv"))
+    ok(sorted({x["alloc"] for x in r}) == ["glibc", "pool"] and len(r) == 4,
+       "t-alloc: alloc = glibc, pool in [params] runs both (4 rows)", [(x["scheme"], x["alloc"]) for x in r])
+    ok({"t-alloc-ns_per_op-allocglibc", "t-alloc-ns_per_op-allocpool"} <= set(names),
+       "t-alloc: one figure per allocator", names)
+    untitled = [f["name"] for f in figs if "alloc=" not in f["title"]]
+    ok(not untitled, "every figure's title names its allocator", untitled)
+    tabs = plot.tables(out)
+    untitled = [t["title"] for t in tabs if "alloc=" not in t["title"]]
+    ok(tabs and not untitled and any("alloc=pool" in t["title"] for t in tabs if t["exp"] == "t-alloc"),
+       "every table's title names its allocator, one table per allocator of a sweep", untitled)
 
     # Resume: take the last rows of one experiment away, rerun: only those cells run again.
     part = os.path.join(out, "t-bars", "part-1", "runs.csv")

@@ -3,6 +3,7 @@
 #   names='none ebr ..'; ttl='..'; xlabel='..'; ylabel='..'; logx=0; logy=0; pus=2" FIG.gp
 # datafile holds one block per series (x median min max), in the order of names,
 # except for bar charts (one row per category: median min max of each series).
+# ttl names the allocator (alloc=..., scripts/plot.py): a figure holds one allocator's cells.
 set encoding utf8
 set termoption noenhanced
 set title ttl
