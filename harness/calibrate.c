@@ -88,8 +88,8 @@ static const struct {
 		"own, uncontended, back to back" },
 	[CAL_MFENCE] = { "mfence_ns", "mfence back to back, no store pending" },
 	[CAL_SC_FENCE] = { "seq_cst_fence_ns",
-		"atomic_thread_fence(memory_order_seq_cst) back to back, no store pending (gcc 11 and later emit "
-		"lock or $0 to the stack, older ones mfence)" },
+		"atomic_thread_fence(memory_order_seq_cst) back to back, no store pending (the compiler's choice "
+		"of instruction: gcc 12 emits lock or $0 to the stack, older gcc mfence)" },
 	[CAL_MEMBARRIER] = { "membarrier_ns",
 		"membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) after registering the process, no other thread of "
 		"it running: no IPI to send" },
@@ -183,7 +183,8 @@ static __attribute__((noinline)) uint64_t loop_xchg(void *arg, uint64_t n)
 	struct cal_lines *l = arg;
 	uint64_t sum = 0;
 	for (uint64_t i = 0; i < n; i++)
-		sum += atomic_exchange_explicit(&l->word, i, memory_order_seq_cst); /* as schemes' smr_exchange */
+		/* seq_cst: the strongest; on x86 the same lock xchg as smr_exchange's acq_rel */
+		sum += atomic_exchange_explicit(&l->word, i, memory_order_seq_cst);
 	return sum;
 }
 
@@ -193,7 +194,8 @@ static __attribute__((noinline)) uint64_t loop_cas(void *arg, uint64_t n)
 	/* relaxed: one thread; only the CAS below is measured. */
 	uint64_t expect = atomic_load_explicit(&l->word, memory_order_relaxed), fails = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		/* seq_cst, as a scheme's link update; it always succeeds (nobody else writes the word). */
+		/* seq_cst: on x86 the same lock cmpxchg as smr_cas's acq_rel.  It always
+		 * succeeds: nobody else writes the word. */
 		if (atomic_compare_exchange_strong_explicit(&l->word, &expect, expect + 1, memory_order_seq_cst,
 							    memory_order_relaxed))
 			expect++;
