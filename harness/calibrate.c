@@ -109,7 +109,8 @@ static const struct {
 	[CAL_LAT_L1] = { "load_latency_l1_ns",
 		"dependent loads (pointer chase) over a random cyclic permutation of the 64-byte lines of a 16 KiB buffer" },
 	[CAL_LAT_L2] = { "load_latency_l2_ns",
-		"dependent loads (pointer chase) over a random cyclic permutation of the 64-byte lines of a 512 KiB buffer" },
+		"dependent loads (pointer chase) over a random cyclic permutation of the 64-byte lines of a 512 KiB "
+		"buffer; its 128 pages of 4 KiB are beyond most L1 TLBs, so most loads also take an L2 TLB hit" },
 	[CAL_LAT_DRAM] = { "load_latency_dram_ns",
 #ifdef CAL_X86
 		"dependent loads (pointer chase) over a random cyclic permutation of the 64-byte lines of a 64 MiB "
