@@ -86,8 +86,12 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
  * retired, reclaimed, rss_kb.  ms 0 turns it off. */
 void cell_set_sampling(unsigned ms, const char *path, const char *prefix);
 
+/* ---- calibrate.c: calibrate_skip(), calibrate_json() ---- */
+#include "harness/calibrate.h"
+
 /* ---- sysinfo.c ---- */
-/* Write machine.json's content: CPU, topology, kernel, compiler, libraries, git revision. */
+/* Write machine.json's content: CPU, topology, kernel, compiler, libraries, git revision,
+ * the calibration. */
 void sysinfo_write(FILE *f);
 
 /* ---- runner.c ---- */

@@ -17,9 +17,9 @@ static const char usage_text[] =
 	"usage: smrbench run -w|--workload NAME -s|--scheme A,B,.. -t|--threads 1,2,4\n"
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
-	"                    [--sample-ms N] [--first-rep N]\n"
+	"                    [--sample-ms N] [--first-rep N] [--no-calibrate]\n"
 	"       smrbench list       schemes, workloads (with their params), allocators, counters\n"
-	"       smrbench sysinfo    what machine.json would say\n"
+	"       smrbench sysinfo    what machine.json would say [--no-calibrate]\n"
 	"       smrbench --help | --version\n";
 
 static const char help_text[] =
@@ -40,6 +40,9 @@ static const char help_text[] =
 	"      --sample-ms N      every N ms, the live retired/reclaimed counts and RSS\n"
 	"                         of the running cell into DIR/samples.csv\n"
 	"      --first-rep N      number the repetitions N, N+1, .. (resuming a run)\n"
+	"      --no-calibrate     (run, sysinfo) skip measuring what the primitives cost\n"
+	"                         here (~0.4 s): machine.json's \"calibration\" is null\n"
+	"                         (so does SMRBENCH_NO_CALIBRATE=1 in the environment)\n"
 	"  -P stall=0,1           harness param: one extra thread enters the scheme's\n"
 	"                         critical section and stays there for the whole cell\n"
 	"  -P alloc=A,B,..        the allocator: glibc, jemalloc, mimalloc, tcmalloc or pool\n"
@@ -92,6 +95,7 @@ static int cmd_run(int argc, char **argv)
 		{ "param", required_argument, NULL, 'P' },
 		{ "sample-ms", required_argument, NULL, 256 },
 		{ "first-rep", required_argument, NULL, 257 },
+		{ "no-calibrate", no_argument, NULL, 258 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,6 +168,9 @@ static int cmd_run(int argc, char **argv)
 				return usage_error("bad first repetition '%s' (want 1..1000000)", optarg);
 			break;
 		}
+		case 258:
+			calibrate_skip("skipped: --no-calibrate");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -275,6 +282,11 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[1];
+	/* The test suite runs hundreds of short cells: it sets this once instead of
+	 * passing --no-calibrate to every call (tests/local.mk). */
+	const char *nocal = getenv("SMRBENCH_NO_CALIBRATE");
+	if (nocal && *nocal && strcmp(nocal, "0"))
+		calibrate_skip("skipped: SMRBENCH_NO_CALIBRATE is set");
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		fputs(usage_text, stdout);
 		fputs(help_text, stdout);
@@ -300,6 +312,11 @@ int main(int argc, char **argv)
 		return runner_cell_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "list"))
 		return cmd_list();
+	for (int a = 2; a < argc; a++) {
+		if (strcmp(argv[a], "--no-calibrate"))
+			return usage_error("unknown option '%s' (sysinfo takes --no-calibrate)", argv[a]);
+		calibrate_skip("skipped: --no-calibrate");
+	}
 	char note[512];
 	counters_probe(note, sizeof note);
 	sysinfo_write(stdout);

@@ -154,5 +154,7 @@ void sysinfo_write(FILE *f)
 		json_str(f, counters_event_name((enum ctr_id)i));
 		fprintf(f, ": %s", counters_available((enum ctr_id)i) ? "true" : "false");
 	}
-	fprintf(f, "}\n}\n");
+	fprintf(f, "},\n  ");
+	calibrate_json(f);
+	fprintf(f, "\n}\n");
 }

@@ -3,6 +3,8 @@
 # one line on stderr naming the bad value for every usage error, results
 # folders never overwritten, and the CSV + machine.json a good run writes.
 . "${srcdir:-.}/tests/lib.sh"
+# This script checks machine.json's calibration: measure it (tests/local.mk turns it off elsewhere).
+unset SMRBENCH_NO_CALIBRATE
 
 PY=${PYTHON:-python3}
 
@@ -132,4 +134,65 @@ else
 	not_ok "cli machine.json missing, not valid JSON, or without allocators / default_alloc"
 	diag_file "$TMPD/json.err"
 fi
+
+# calib_check NAME JSON-FILE object|null: machine.json's "calibration" (harness/calibrate.c).
+# object: a positive number, with its iterations and reps, for each field every machine
+# has, and every other *_ns field a positive number or null with the reason beside it.
+# null: the skipped form, "calibration": null with a "calibration_note".
+calib_check() {
+	if "$PY" - "$2" "$3" >"$TMPD/calib.out" 2>&1 <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+if "calibration" not in j:
+    sys.exit("no calibration in machine.json")
+c = j["calibration"]
+if sys.argv[2] == "null":
+    if c is not None or not j.get("calibration_note"):
+        sys.exit("want calibration null and a calibration_note; got %.80r, note %r" % (c, j.get("calibration_note")))
+    print("null, note: %s" % j["calibration_note"])
+    sys.exit(0)
+if not isinstance(c, dict) or c.get("unit") != "ns":
+    sys.exit("calibration is not an object in ns: %r" % (c,))
+always = ["lazy_get_floor_ns", "acquire_load_ns", "xchg_ns", "clock_gettime_ns"]
+bad = []
+for k in [k for k in c if k.endswith("_ns")]:
+    v, m = c[k], c.get("method", {}).get(k, {})
+    if v is None and k not in always and m.get("null_because"):
+        continue
+    if not (isinstance(v, (int, float)) and v > 0 and m.get("iterations", 0) > 0 and m.get("reps", 0) > 0
+            and m.get("how")):
+        bad.append("%s=%r (method %r)" % (k, v, m))
+bad += ["%s missing" % k for k in always if k not in c]
+if bad:
+    sys.exit("; ".join(bad))
+print(" ".join("%s=%s" % (k[:-3], c[k]) for k in always))
+EOF
+	then
+		ok "cli $1: $(cat "$TMPD/calib.out")"
+	else
+		not_ok "cli $1"
+		diag_file "$TMPD/calib.out"
+	fi
+}
+[ -s "$good/machine.json" ] && calib_check "run: machine.json holds the calibration" "$good/machine.json" object
+
+nocal=$TMPD/nocal
+"$SMRBENCH" run -w lazy -s none -d "$(scaled 0.05)" --no-calibrate -o "$nocal" >"$TMPD/nocal.out" 2>"$TMPD/nocal.err"
+rc=$?
+if ! run_failed "cli run --no-calibrate" "$rc" "$nocal"; then
+	calib_check "run --no-calibrate: machine.json says calibration null" "$nocal/machine.json" null
+fi
+
+# sysinfo prints what machine.json would say: the calibration too, or null when skipped.
+for opt in "" --no-calibrate; do
+	"$SMRBENCH" sysinfo $opt >"$TMPD/sysinfo.json" 2>"$TMPD/sysinfo.err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		not_ok "cli sysinfo${opt:+ $opt}: exit $rc"
+		diag_file "$TMPD/sysinfo.err"
+	else
+		calib_check "sysinfo${opt:+ $opt}: prints the calibration" "$TMPD/sysinfo.json" "$([ -n "$opt" ] && echo null || echo object)"
+	fi
+done
+usage_error "sysinfo with an unknown option" --bogus sysinfo --bogus
 tap_done
