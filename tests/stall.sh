@@ -52,15 +52,6 @@ tries=3
 # max_threads (1 worker + set-up + teardown + the stalled thread).
 H=4
 
-# The largest numeric default among SCHEME's params in `smrbench list` (0 if none).
-param_max() {
-	"$SMRBENCH" list | awk -v want="$1" '
-		/^[^ ]/ { sec = $1; next }
-		sec == "schemes:" && /^  [^ ]/ { cur = $1; next }
-		sec == "schemes:" && cur == want && $2 == "default" && $3 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 }
-		END { print m + 0 }'
-}
-
 # last_retired SAMPLES: the retired column of the last row (the sample at stop).
 last_retired() {
 	_c=$(csv_col "$1" retired)
@@ -74,7 +65,7 @@ for s in $schemes; do
 	*) expect=reclaims ;;
 	esac
 	name="stall $s x treiber"
-	need=$(awk -v m="$(param_max "$s")" -v h="$H" 'BEGIN { n = 4 * (m + 2 * h); print (n < 4096 ? 4096 : n) }')
+	need=$(awk -v m="$(scheme_param_max "$SMRBENCH" "$s")" -v h="$H" 'BEGIN { n = 4 * (m + 2 * h); print (n < 4096 ? 4096 : n) }')
 	d=$dur try=1
 	while :; do
 		out=$TMPD/$s.$try
