@@ -48,9 +48,62 @@ list_section() {
 		sec == want && /^  [^ ]/ { print $1 }'
 }
 
+# scheme_param_max BIN SCHEME: the largest numeric default among SCHEME's
+# params in `BIN list` (0 if it has none): its largest batch or scan
+# interval, what a reclamation check scales the retires it needs with.
+scheme_param_max() {
+	"$1" list | awk -v want="$2" '
+		/^[^ ]/ { sec = $1; next }
+		sec == "schemes:" && /^  [^ ]/ { cur = $1; next }
+		sec == "schemes:" && cur == want && $2 == "default" && $3 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 }
+		END { print m + 0 }'
+}
+
 # Column index (1-based) of NAME in the header line of CSV file F; 0 if absent.
 csv_col() {
 	head -n 1 "$1" | tr ',' '\n' | awk -v n="$2" '$0 == n { print NR; found = 1; exit } END { if (!found) print 0 }'
+}
+
+# cell_samples SAMPLES RUNS: one line per data row of RUNS (a run's runs.csv),
+# in its order: "N RETIRED RECLAIMED MAX_RECLAIMED" over the rows of SAMPLES
+# (the same run's samples.csv, --sample-ms) that belong to that cell: how many
+# carry live counters, the retired and reclaimed of the last one, and the
+# largest reclaimed of any.  The last row of a cell is the sample "at stop",
+# which harness/threads.c takes before it sets the stop flag: every sample
+# shows the cell while its threads (and a stalled thread) still run, never
+# the teardown.  A cell is matched on the columns before t_ms (workload,
+# scheme, threads, rep, params), by name.  "0 0 0 0" for a cell without
+# samples.
+cell_samples() {
+	if [ ! -s "$1" ]; then
+		awk 'NR > 1 { print "0 0 0 0" }' "$2"
+		return
+	fi
+	awk -F, '
+		FNR == NR && FNR == 1 {
+			for (i = 1; i <= NF; i++) {
+				if ($i == "t_ms") ts = i
+				if ($i == "retired") sr = i
+				if ($i == "reclaimed") sc = i
+				name[i] = $i
+			}
+			next
+		}
+		FNR == NR {
+			if (!ts || $sr == "" || $sc == "") next
+			k = $1
+			for (i = 2; i < ts; i++) k = k SUBSEP $i
+			n[k]++; lr[k] = $sr + 0; lc[k] = $sc + 0
+			if ($sc + 0 > mc[k]) mc[k] = $sc + 0
+			next
+		}
+		FNR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		{
+			k = ""
+			for (i = 1; i < ts; i++) k = (i > 1 ? k SUBSEP : "") (col[name[i]] ? $(col[name[i]]) : "")
+			if (k in n) print n[k], lr[k], lc[k], mc[k]
+			else print "0 0 0 0"
+		}' "$1" "$2"
 }
 
 # run_failed NAME RC OUT: when a run's exit status RC is not 0, a not-ok line
