@@ -117,9 +117,15 @@ list=$("$smrbench" list 2>/dev/null) || die 1 "'$smrbench list' failed"
 section() { printf '%s\n' "$list" | awk -v s="$1:" '/^[a-z]/ { on = ($0 == s); next } on && /^  [^ ]/ { print $1 }' | tr '\n' ' '; }
 build_schemes=$(section schemes)
 build_workloads=$(section workloads)
-# The matrix runs on smrbench's default allocator (runs.csv's alloc column;
-# compare.py reads a baseline from before that column as alloc=glibc).
+# The matrix runs on its baseline's allocator, so that a change of smrbench's
+# default does not make every cell incomparable: the baseline's alloc column
+# (glibc for a baseline from before that column, as compare.py reads it), or
+# smrbench's default allocator when there is none (or when regenerating it).
 alloc=$(printf '%s\n' "$list" | sed -n 's/^default allocator: //p')
+if [ "$mode" != baseline ] && [ -f "$baseline_csv" ]; then
+	alloc=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "alloc") c = i; if (!c) { print "glibc"; exit } next }
+		{ print $c; exit }' "$baseline_csv")
+fi
 native=
 for s in $build_schemes; do
 	case $s in
@@ -241,7 +247,7 @@ failed=no
 # run_part DIR WORKLOAD SCHEMES THREADS: one smrbench run into DIR/WORKLOAD;
 # appends its runs.csv to $parts.
 run_part() {
-	"$smrbench" run -w "$2" -s "$3" -t "$4" -d "$duration" -r "$reps" -o "$1/$2" >/dev/null
+	"$smrbench" run -w "$2" -s "$3" -t "$4" -d "$duration" -r "$reps" -P "alloc=$alloc" -o "$1/$2" >/dev/null
 	rc=$?
 	if [ $rc -ne 0 ]; then
 		note "smrbench run -w $2 failed (exit $rc)"
