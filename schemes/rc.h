@@ -113,8 +113,7 @@ struct smr_node {
 #define RC_RETIRED ((int64_t)2)
 #define RC_ONE ((int64_t)4)
 
-/* Size classes: 16-byte steps up to 256, then four per power of two up to 64 MiB. */
-#define RC_SMALL_MAX 256
+/* Size classes (the pool's: 16-byte steps up to 256, then four per power of two), up to 64 MiB. */
 #define RC_NCLASSES (16 + 4 * 18)
 #define RC_MAX_SIZE ((size_t)1 << 26)
 #define RC_BATCH 32           /* objects moved between a thread's cache and the domain's */
@@ -180,21 +179,16 @@ void rc_drop_link_at(void *_Atomic *link);
 #define rc_drop_link(link) \
 	_Generic((link), void *_Atomic *: rc_drop_link_at, default: rc_drop_link_value)(link)
 
+/* rc's size classes are the pool allocator's (smr_pool.h), up to RC_MAX_SIZE. */
+_Static_assert(SMR_POOL_SMALL_MAX == 256, "RC_NCLASSES counts 16 small classes");
 static inline unsigned rc_class(size_t size)
 {
-	if (size <= RC_SMALL_MAX)
-		return (unsigned)((size + 15) / 16) - 1;
-	unsigned lg = 63 - (unsigned)__builtin_clzll((unsigned long long)(size - 1)); /* >= 8 */
-	unsigned sub = (unsigned)((size - 1) >> (lg - 2)) & 3;
-	return 16 + (lg - 8) * 4 + sub;
+	return smr_pool_class(size);
 }
 
 static inline size_t rc_class_size(unsigned c)
 {
-	if (c < 16)
-		return (size_t)(c + 1) * 16;
-	unsigned lg = 8 + (c - 16) / 4, sub = (c - 16) % 4;
-	return ((size_t)1 << lg) + (size_t)(sub + 1) * ((size_t)1 << (lg - 2));
+	return smr_pool_class_size(c);
 }
 
 static inline void rc_begin(struct rc_thread *t) { (void)t; }
