@@ -79,7 +79,16 @@ static inline void qsbr_announce(struct qsbr_thread *t)
 	 * point happen before a reclaimer that sees the announcement frees.
 	 */
 	uint64_t g = atomic_load_explicit(&t->d->gp, memory_order_acquire);
-	atomic_store_explicit(&t->seen, g, memory_order_release);
+	/*
+	 * No grace period began since our last announcement: nothing new to
+	 * say (liburcu's rcu_quiescent_state() skips the store too).  Safe: the
+	 * objects of a batch sealed with g were unlinked before g was reached,
+	 * and our reads since we announced g came after that.  Not storing keeps
+	 * our record's line shared with the reclaimers that read it, instead of
+	 * taking it back from them every qsbr_k operations.
+	 */
+	if (g != atomic_load_explicit(&t->seen, memory_order_relaxed))
+		atomic_store_explicit(&t->seen, g, memory_order_release);
 }
 
 static inline void qsbr_quiescent(struct qsbr_thread *t)
