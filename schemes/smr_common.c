@@ -23,15 +23,6 @@ void smr_out_of_memory(size_t size)
 	abort();
 }
 
-/* The allocator that gave n (pool or malloc) takes it back. */
-static void smr_node_release(void *n)
-{
-	if (smr_pool_on)
-		smr_pool_free(n);
-	else
-		free(n);
-}
-
 void smr_node_free_poisoned(void *n)
 {
 	/*

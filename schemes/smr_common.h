@@ -48,17 +48,25 @@ static inline void *smr_node_alloc(size_t size)
 	return n;
 }
 
-/* Give an object's memory back (poison and quarantine it when poisoning is on). */
+/* The allocator that gave n (pool or malloc) takes it back. */
+static inline void smr_node_release(void *n)
+{
+	if (smr_pool_on)
+		smr_pool_free(n);
+	else
+		free(n);
+}
+
+/* Poison n and keep it in quarantine (smr_node_free's slow path). */
 void smr_node_free_poisoned(void *n);
 
+/* Give an object's memory back (poison and quarantine it when poisoning is on). */
 static inline void smr_node_free(void *n)
 {
 	if (__builtin_expect(smr_poison_enabled, 0))
 		smr_node_free_poisoned(n);
-	else if (smr_pool_on)
-		smr_pool_free(n);
 	else
-		free(n);
+		smr_node_release(n);
 }
 
 /* Free everything held in quarantine; called when a domain is destroyed. */
