@@ -413,9 +413,9 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		r->worker_ns += el;
 		if (el > r->wall_ns)
 			r->wall_ns = el;
+		/* A worker that could not count makes the sum unknown, not smaller. */
 		for (int k = 0; k < CTR_N; k++)
-			if (r->ctr[k] >= 0 && h->ctr_values[k] >= 0)
-				r->ctr[k] += h->ctr_values[k];
+			r->ctr[k] = r->ctr[k] >= 0 && h->ctr_values[k] >= 0 ? r->ctr[k] + h->ctr_values[k] : -1;
 	}
 	r->finished_early = atomic_load(&run.finished_early);
 	if (pin_failed && !r->status) {
