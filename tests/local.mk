@@ -23,6 +23,8 @@ AM_TESTS_ENVIRONMENT = builddir='$(builddir)' PYTHON='$(PYTHON)' SMRBENCH_NO_CAL
 # Longest first, so that `make -j2 check` overlaps them well.
 TESTS = tests/stress.sh tests/early_free.sh tests/selftest.sh tests/cli.sh
 TESTS += tests/hp_bound.sh tests/stall.sh
+# The software counters from PAPI or the kernel, and machine.json's counter_sources.
+TESTS += tests/counters.sh
 # Every allocator (-P alloc=) x workload x scheme, the re-executed cell of a
 # preloaded allocator, and the allocator's usage errors.
 TESTS += tests/alloc.sh
