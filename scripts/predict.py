@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""predict.py - each scheme's predicted ns per lazy get, from the machine's calibration, beside the measured one.
+
+    predict.py DIR [--format markdown|text]
+
+DIR is a results folder of `smrbench run -w lazy -s ... -t 1 -P payload=u64`
+(runs.csv and machine.json with its "calibration", i.e. not --no-calibrate).
+Prints one row per scheme of the run that has a model below: what its read
+path does per get, the formula, the predicted ns and the measured ns_per_op
+(median over repetitions, min-max, n), and measured / predicted.
+
+The model (from each scheme's read path in schemes/*.h; a lazy get is
+begin, one protect of the value cell, end, and every `batch` gets one
+quiescent()):
+  - the floor F = lazy_get_floor_ns: the bare get (acquire load of the cached
+    pointer, the u64 it points to) that scheme none cannot go below;
+  - a locked RMW (xchg, lock xadd) costs X = xchg_ns: it drains the store
+    buffer and the get waits for it;
+  - further L1 loads and plain stores are taken as free: an out-of-order core
+    overlaps them with the floor's loads (the floor already pays one load);
+  - work done once per batch of quiescent() or once per grace period is
+    divided by the operations it covers.
+The README's table "predicted vs measured" is this script's output.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smrb_results as R  # noqa: E402
+
+# The lazy reader runs batches of SMR_DEFAULT_BATCH gets (schemes/smr.h)
+# between two quiescent() calls, except qsbr (qsbr_k) and nebr (ops_per_cs).
+DEFAULT_BATCH = 100
+
+
+def param(row, name, default):
+    """A scheme param of the run's row (runs.csv has a column per param); default when empty."""
+    v = R.num(row.get(name))
+    return v if v else default
+
+
+# scheme -> (what the read path does per get, formula as text, f(cal, row) -> predicted ns).
+# cal: machine.json's calibration; row: one runs.csv row of the scheme (its params).
+MODELS = {
+    # schemes/none.h: protect is the acquire load; nothing else.
+    "none": ("acquire load", "F",
+             lambda c, r: c["lazy_get_floor_ns"]),
+    # schemes/qsbr.h: begin/end empty; quiescent() every qsbr_k gets: acquire
+    # load of gp, compare, a store only when a grace period began.
+    "qsbr": ("acquire load; per qsbr_k gets: load gp + compare", "F + L/qsbr_k",
+             lambda c, r: c["lazy_get_floor_ns"] + c["acquire_load_ns"] / param(r, "qsbr_k", DEFAULT_BATCH)),
+    # schemes/ebr.h: begin = relaxed load of the epoch + seq_cst xchg of the
+    # record; end = release store (a plain mov on x86).
+    "ebr": ("begin: load epoch + xchg; end: store", "F + X",
+            lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    # schemes/ebr_asym.h: begin = load epoch + plain store + compiler barrier;
+    # the reclaimer pays the membarrier.
+    "ebr-asym": ("begin: load epoch + plain store; end: store", "F",
+                 lambda c, r: c["lazy_get_floor_ns"]),
+    # schemes/nebr.h: begin = relaxed load of own record + branch; the xchg
+    # only on the first begin after quiescent(), i.e. once per ops_per_cs gets.
+    "nebr": ("begin: load own record; per ops_per_cs gets: xchg + store", "F + X/ops_per_cs",
+             lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"] / param(r, "ops_per_cs", DEFAULT_BATCH)),
+    # schemes/hp_impl.h (HP_ASYM 0): protect = load + xchg hazard + seq_cst
+    # reload + compare; end = release store per slot.
+    "hp": ("protect: xchg hazard + reload; end: store", "F + X",
+           lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    # schemes/hp_impl.h (HP_ASYM 1): protect = plain store + compiler barrier +
+    # reload; slots cleared at quiescent() (one store per batch).
+    "hp-asym": ("protect: plain store + reload", "F",
+                lambda c, r: c["lazy_get_floor_ns"]),
+    # schemes/he.h: protect = load ptr + load clock; end stores HE_NONE, so
+    # the next protect's era differs from the clock: an xchg on every get.
+    "he": ("protect: load clock, xchg era (end cleared it), reload; end: store", "F + X",
+           lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    # schemes/ibr.h: begin = load clock + store lower + xchg upper; protect =
+    # load ptr + load clock (no xchg while the clock stands); end = 2 stores.
+    "ibr": ("begin: load clock, store, xchg upper; protect: load clock; end: 2 stores", "F + X",
+            lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    # schemes/rc.h: end released the slot's count, so every protect takes one:
+    # lock xadd + reload; end = lock xadd (fetch_sub) to release it.
+    "rc": ("protect: lock xadd count + reload; end: lock xadd release", "F + 2X",
+           lambda c, r: c["lazy_get_floor_ns"] + 2 * c["xchg_ns"]),
+}
+
+
+def fail(msg):
+    sys.stderr.write("predict.py: %s\n" % msg)
+    sys.exit(2)
+
+
+def load(dirname):
+    """(calibration dict, rows of lazy u64 1-thread cells) of a results folder; exits 2 with a reason."""
+    mpath = os.path.join(dirname, "machine.json")
+    cpath = os.path.join(dirname, "runs.csv")
+    if not os.path.isfile(mpath) or not os.path.isfile(cpath):
+        fail("%s is not a results folder (no machine.json or runs.csv)" % dirname)
+    try:
+        with open(mpath) as f:
+            machine = json.load(f)
+    except ValueError as e:
+        fail("%s is not valid JSON: %s" % (mpath, e))
+    cal = machine.get("calibration")
+    if not cal:
+        fail("%s has no calibration (run without --no-calibrate / SMRBENCH_NO_CALIBRATE)" % mpath)
+    rows = [r for r in R.read_csv(cpath)
+            if r.get("workload") == "lazy" and r.get("threads") == "1" and r.get("payload") == "u64"]
+    if not rows:
+        fail("%s has no lazy cell with threads=1 and payload=u64" % cpath)
+    return machine, rows
+
+
+def predict(cal, rows):
+    """[(scheme, path, formula, predicted ns, (median, min, max, n) measured)] in the run's scheme order."""
+    out = []
+    for s in R.ordered(rows, "scheme"):
+        if s not in MODELS:
+            continue
+        mine = [r for r in rows if r["scheme"] == s]
+        path, formula, f = MODELS[s]
+        out.append((s, path, formula, f(cal, mine[0]), R.summary(R.num(r.get("ns_per_op")) for r in mine)))
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", help="results folder of a lazy u64 1-thread run with its calibration")
+    ap.add_argument("--format", choices=["markdown", "text"], default="markdown")
+    a = ap.parse_args(argv)
+    machine, rows = load(a.dir)
+    cal = machine["calibration"]
+    table = predict(cal, rows)
+    if not table:
+        fail("no scheme of %s has a model here (known: %s)" % (a.dir, ", ".join(MODELS)))
+    print("%s (%s), git %s: F = lazy_get_floor_ns %.2f, X = xchg_ns %.2f, L = acquire_load_ns %.2f"
+          % (machine.get("cpu_model", "?"), machine.get("cpu_kind", "?"), machine.get("git_revision", "?"),
+             cal["lazy_get_floor_ns"], cal["xchg_ns"], cal["acquire_load_ns"]))
+    print()
+    if a.format == "markdown":
+        print("| scheme | per get | predicted | predicted ns | measured ns (median, min-max, n) | measured / predicted |")
+        print("|---|---|---|---|---|---|")
+    for s, path, formula, pred, m in table:
+        meas = "%s (%s-%s, n=%d)" % (R.fmt_num(m[0]), R.fmt_num(m[1]), R.fmt_num(m[2]), m[3]) if m else "-"
+        ratio = "%.2f" % (m[0] / pred) if m and pred > 0 else "-"
+        if a.format == "markdown":
+            print("| %s | %s | %s | %.2f | %s | %s |" % (s, path, formula, pred, meas, ratio))
+        else:
+            print("%-9s %-12s %6.2f  %-28s %s" % (s, formula, pred, meas, ratio))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
