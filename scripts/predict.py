@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """predict.py - each scheme's predicted ns per lazy get, from the machine's calibration, beside the measured one.
 
-    predict.py DIR [--format markdown|text]
+    predict.py DIR [--alloc NAME] [--format markdown|text]
 
 DIR is a results folder of `smrbench run -w lazy -s ... -t 1 -P payload=u64`
 (runs.csv and machine.json with its "calibration", i.e. not --no-calibrate).
 Prints one row per scheme of the run that has a model below: what its read
 path does per get, the formula, the predicted ns and the measured ns_per_op
-(median over repetitions, min-max, n), and measured / predicted.
+(median over repetitions, min-max, n), and measured / predicted.  A run of
+several allocators (-P alloc=a,b) needs --alloc: cells of different
+allocators are never pooled.
 
 The model (from each scheme's read path in schemes/*.h; a lazy get is
 begin, one protect of the value cell, end, and every `batch` gets one
@@ -91,8 +93,8 @@ def fail(msg):
     sys.exit(2)
 
 
-def load(dirname):
-    """(calibration dict, rows of lazy u64 1-thread cells) of a results folder; exits 2 with a reason."""
+def load(dirname, alloc=None):
+    """(machine.json, rows of lazy u64 1-thread cells of one allocator) of a results folder; exits 2 with a reason."""
     mpath = os.path.join(dirname, "machine.json")
     cpath = os.path.join(dirname, "runs.csv")
     if not os.path.isfile(mpath) or not os.path.isfile(cpath):
@@ -109,6 +111,13 @@ def load(dirname):
             if r.get("workload") == "lazy" and r.get("threads") == "1" and r.get("payload") == "u64"]
     if not rows:
         fail("%s has no lazy cell with threads=1 and payload=u64" % cpath)
+    allocs = R.allocs_of(rows)
+    if alloc is None and len(allocs) > 1:
+        fail("%s has cells of several allocators (%s): choose one with --alloc" % (cpath, ", ".join(allocs)))
+    if alloc is not None:
+        if alloc not in allocs:
+            fail("%s has no lazy u64 1-thread cell with alloc=%s (it has %s)" % (cpath, alloc, ", ".join(allocs)))
+        rows = [r for r in rows if (r.get("alloc") or R.LEGACY_ALLOC) == alloc]
     return machine, rows
 
 
@@ -127,16 +136,17 @@ def predict(cal, rows):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", help="results folder of a lazy u64 1-thread run with its calibration")
+    ap.add_argument("--alloc", help="the allocator, when the run has several")
     ap.add_argument("--format", choices=["markdown", "text"], default="markdown")
     a = ap.parse_args(argv)
-    machine, rows = load(a.dir)
+    machine, rows = load(a.dir, a.alloc)
     cal = machine["calibration"]
     table = predict(cal, rows)
     if not table:
         fail("no scheme of %s has a model here (known: %s)" % (a.dir, ", ".join(MODELS)))
-    print("%s (%s), git %s: F = lazy_get_floor_ns %.2f, X = xchg_ns %.2f, L = acquire_load_ns %.2f"
+    print("%s (%s), git %s, alloc %s: F = lazy_get_floor_ns %.2f, X = xchg_ns %.2f, L = acquire_load_ns %.2f"
           % (machine.get("cpu_model", "?"), machine.get("cpu_kind", "?"), machine.get("git_revision", "?"),
-             cal["lazy_get_floor_ns"], cal["xchg_ns"], cal["acquire_load_ns"]))
+             ", ".join(R.allocs_of(rows)), cal["lazy_get_floor_ns"], cal["xchg_ns"], cal["acquire_load_ns"]))
     print()
     if a.format == "markdown":
         print("| scheme | per get | predicted | predicted ns | measured ns (median, min-max, n) | measured / predicted |")

@@ -38,6 +38,8 @@ TESTS += tests/compare_test.py
 TESTS += tests/bench_ci_test.sh
 # The bench runner, sampling, the stalled thread, figures and report.html (a tiny real run).
 TESTS += tests/report_test.py
+# report.py DIR1 DIR2 (the cross-machine ratios) and predict.py, on synthetic folders.
+TESTS += tests/cross_machine_test.py
 # The pool allocator (-P alloc=pool) alone: a C program printing TAP, linked with libsmr.a.
 check_PROGRAMS += tests/pool_test
 tests_pool_test_SOURCES = tests/pool_test.c
