@@ -37,55 +37,61 @@ import smrb_results as R  # noqa: E402
 DEFAULT_BATCH = 100
 
 
-def param(row, name, default):
-    """A scheme param of the run's row (runs.csv has a column per param); default when empty."""
-    v = R.num(row.get(name))
-    return v if v else default
+# The calibration's costs a formula uses, by their symbol.
+SYMBOL = {"lazy_get_floor_ns": "F", "xchg_ns": "X", "acquire_load_ns": "L"}
 
-
-# scheme -> (what the read path does per get, formula as text, f(cal, row) -> predicted ns).
-# cal: machine.json's calibration; row: one runs.csv row of the scheme (its params).
+# scheme -> (what its read path does per get, [(cost, times)]) beyond the
+# floor F, which every scheme pays.  times: a count per get, or the name of
+# the param (a runs.csv column) that many gets share the cost over.
 MODELS = {
     # schemes/none.h: protect is the acquire load; nothing else.
-    "none": ("acquire load", "F",
-             lambda c, r: c["lazy_get_floor_ns"]),
+    "none": ("acquire load", []),
     # schemes/qsbr.h: begin/end empty; quiescent() every qsbr_k gets: acquire
     # load of gp, compare, a store only when a grace period began.
-    "qsbr": ("acquire load; per qsbr_k gets: load gp + compare", "F + L/qsbr_k",
-             lambda c, r: c["lazy_get_floor_ns"] + c["acquire_load_ns"] / param(r, "qsbr_k", DEFAULT_BATCH)),
+    "qsbr": ("acquire load; per qsbr_k gets: load gp + compare", [("acquire_load_ns", "qsbr_k")]),
     # schemes/ebr.h: begin = relaxed load of the epoch + seq_cst xchg of the
     # record; end = release store (a plain mov on x86).
-    "ebr": ("begin: load epoch + xchg; end: store", "F + X",
-            lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    "ebr": ("begin: load epoch + xchg; end: store", [("xchg_ns", 1)]),
     # schemes/ebr_asym.h: begin = load epoch + plain store + compiler barrier;
     # the reclaimer pays the membarrier.
-    "ebr-asym": ("begin: load epoch + plain store; end: store", "F",
-                 lambda c, r: c["lazy_get_floor_ns"]),
+    "ebr-asym": ("begin: load epoch + plain store; end: store", []),
     # schemes/nebr.h: begin = relaxed load of own record + branch; the xchg
     # only on the first begin after quiescent(), i.e. once per ops_per_cs gets.
-    "nebr": ("begin: load own record; per ops_per_cs gets: xchg + store", "F + X/ops_per_cs",
-             lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"] / param(r, "ops_per_cs", DEFAULT_BATCH)),
+    "nebr": ("begin: load own record; per ops_per_cs gets: xchg + store", [("xchg_ns", "ops_per_cs")]),
     # schemes/hp_impl.h (HP_ASYM 0): protect = load + xchg hazard + seq_cst
     # reload + compare; end = release store per slot.
-    "hp": ("protect: xchg hazard + reload; end: store", "F + X",
-           lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    "hp": ("protect: xchg hazard + reload; end: store", [("xchg_ns", 1)]),
     # schemes/hp_impl.h (HP_ASYM 1): protect = plain store + compiler barrier +
     # reload; slots cleared at quiescent() (one store per batch).
-    "hp-asym": ("protect: plain store + reload", "F",
-                lambda c, r: c["lazy_get_floor_ns"]),
+    "hp-asym": ("protect: plain store + reload", []),
     # schemes/he.h: protect = load ptr + load clock; end stores HE_NONE, so
     # the next protect's era differs from the clock: an xchg on every get.
-    "he": ("protect: load clock, xchg era (end cleared it), reload; end: store", "F + X",
-           lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    "he": ("protect: load clock, xchg era (end cleared it), reload; end: store", [("xchg_ns", 1)]),
     # schemes/ibr.h: begin = load clock + store lower + xchg upper; protect =
     # load ptr + load clock (no xchg while the clock stands); end = 2 stores.
-    "ibr": ("begin: load clock, store, xchg upper; protect: load clock; end: 2 stores", "F + X",
-            lambda c, r: c["lazy_get_floor_ns"] + c["xchg_ns"]),
+    "ibr": ("begin: load clock, store, xchg upper; protect: load clock; end: 2 stores", [("xchg_ns", 1)]),
     # schemes/rc.h: end released the slot's count, so every protect takes one:
     # lock xadd + reload; end = lock xadd (fetch_sub) to release it.
-    "rc": ("protect: lock xadd count + reload; end: lock xadd release", "F + 2X",
-           lambda c, r: c["lazy_get_floor_ns"] + 2 * c["xchg_ns"]),
+    "rc": ("protect: lock xadd count + reload; end: lock xadd release", [("xchg_ns", 2)]),
 }
+
+
+def formula(terms):
+    """The model as text: "F + 2X", "F + X/ops_per_cs"."""
+    out = ["F"]
+    for cost, times in terms:
+        sym = SYMBOL[cost]
+        out.append("%s/%s" % (sym, times) if isinstance(times, str)
+                   else sym if times == 1 else "%d%s" % (times, sym))
+    return " + ".join(out)
+
+
+def predicted(cal, terms, row):
+    """The model's ns per get; a param left empty in the row is the reader's default batch."""
+    ns = cal["lazy_get_floor_ns"]
+    for cost, times in terms:
+        ns += cal[cost] / (R.num(row.get(times)) or DEFAULT_BATCH) if isinstance(times, str) else cal[cost] * times
+    return ns
 
 
 def fail(msg):
@@ -128,8 +134,9 @@ def predict(cal, rows):
         if s not in MODELS:
             continue
         mine = [r for r in rows if r["scheme"] == s]
-        path, formula, f = MODELS[s]
-        out.append((s, path, formula, f(cal, mine[0]), R.summary(R.num(r.get("ns_per_op")) for r in mine)))
+        path, terms = MODELS[s]
+        out.append((s, path, formula(terms), predicted(cal, terms, mine[0]),
+                    R.summary(R.num(r.get("ns_per_op")) for r in mine)))
     return out
 
 
@@ -151,13 +158,13 @@ def main(argv=None):
     if a.format == "markdown":
         print("| scheme | per get | predicted | predicted ns | measured ns (median, min-max, n) | measured / predicted |")
         print("|---|---|---|---|---|---|")
-    for s, path, formula, pred, m in table:
+    for s, path, text, pred, m in table:
         meas = "%s (%s-%s, n=%d)" % (R.fmt_num(m[0]), R.fmt_num(m[1]), R.fmt_num(m[2]), m[3]) if m else "-"
         ratio = "%.2f" % (m[0] / pred) if m and pred > 0 else "-"
         if a.format == "markdown":
-            print("| %s | %s | %s | %.2f | %s | %s |" % (s, path, formula, pred, meas, ratio))
+            print("| %s | %s | %s | %.2f | %s | %s |" % (s, path, text, pred, meas, ratio))
         else:
-            print("%-9s %-12s %6.2f  %-28s %s" % (s, formula, pred, meas, ratio))
+            print("%-9s %-16s %6.2f  %-28s %s" % (s, text, pred, meas, ratio))
     return 0
 
 

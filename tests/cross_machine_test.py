@@ -25,6 +25,10 @@ SCRIPTS = os.path.join(os.path.dirname(HERE), "scripts")
 sys.path.insert(0, SCRIPTS)
 import report  # noqa: E402
 import predict  # noqa: E402
+sys.path.insert(0, HERE)
+# The TAP line and its failure count: one definition for both Python tests.
+import report_test as T  # noqa: E402
+from report_test import ok  # noqa: E402
 
 HEADER = ("workload,scheme,threads,rep,alloc,object_bytes,duration_s,ops,ns_per_op,ops_per_s,cycles_per_op,"
           "instr_per_op,l1d_miss_per_op,llc_miss_per_op,br_miss_per_op,ctx_switches,page_faults,migrations,"
@@ -44,22 +48,6 @@ MACHINES = {
           {("none", 1, "pool"): [2.0, 2.2, 2.1], ("ebr", 1, "pool"): [11.0, 12.6, 11.5],
            ("qsbr", 1, "pool"): [2.3, 2.2, 2.4]}),
 }
-
-n_test = 0
-failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n_test, failed
-    n_test += 1
-    if not cond:
-        failed += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_test, what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[-15:]:
-            print("# " + line)
-    sys.stdout.flush()
-
 
 def write_folder(d, kind, cal, cells):
     os.makedirs(d)
@@ -88,7 +76,7 @@ def main():
         body(tmp, dirs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return 1 if T.failed else 0
 
 
 def body(tmp, dirs):
