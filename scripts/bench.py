@@ -453,11 +453,12 @@ def print_plan(plan):
 
 def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
     """Every cell of one experiment on both sides, interleaved cell by cell:
-    each cell runs on one build and at once on the other (base first for
-    even-numbered cells, head first for odd ones, so that neither side always
-    runs second), one smrbench call per cell and side.  A slow moment of the
-    machine then falls on both sides of a pair.  Cells already in a side's
-    part-*/runs.csv are kept (resume).  Returns the failed calls."""
+    each cell runs on one build and at once on the other, one smrbench call
+    per cell and side, the order alternating from cell to cell and flipping
+    from one repetition to the next (neither side always runs second).  A
+    busy moment of the machine then falls on both sides of a pair.  Cells
+    already in a side's part-*/runs.csv are kept (resume).  Returns the
+    failed calls."""
     bins = {"base": plan["baseline"]["smrbench"], "head": plan["smrbench"]}
     # Calibrating once per side is enough (machine.json of its first call).
     quiet = dict(os.environ, SMRBENCH_NO_CALIBRATE="1")
@@ -468,8 +469,11 @@ def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
     cells = all_cells(run)
     left = sum(len([c for c in cells if c not in have[side]]) for side in duet.SIDES)
     failed = 0
+    per_rep = len(cells) // run["reps"]   # all_cells lists them repetition by repetition
     for n, cell in enumerate(cells):
-        for side in (duet.SIDES if n % 2 == 0 else duet.SIDES[::-1]):
+        # Alternate within a repetition and flip between repetitions: each cell
+        # runs base first in some repetitions and head first in the others.
+        for side in (duet.SIDES if (n % per_rep + cell[2]) % 2 else duet.SIDES[::-1]):
             if cell in have[side]:
                 continue
             env = quiet if plan["calibrated"].get(side) else None

@@ -140,8 +140,9 @@ def duet_run(name, head, *extra):
 rc, log, out = duet_run("same", "steady")
 ok(rc == 0 and os.path.exists(os.path.join(out, "verdict.txt")), "unchanged: exit 0, verdict.txt written (got %d)" % rc, log)
 order = [m.group(1) for m in re.finditer(r"\] (base|head) \[1/1\]", log)]
-ok(len(order) == 18 and order[:4] == ["base", "head", "head", "base"],
-   "cells interleave one by one, base/head then head/base (9 cells x 2 sides)", " ".join(order))
+ok(len(order) == 18 and order[:6] == ["base", "head", "head", "base", "base", "head"]
+   and order[6:8] == ["head", "base"],
+   "cells interleave one by one, the order alternating and flipping in the next repetition", " ".join(order))
 for side in duet.SIDES:
     n = len(duet.side_rows(out, side, ["ci-t"]))
     ok(n == 9, "%s: 3 schemes x 3 reps = 9 rows (got %d)" % (side, n))
