@@ -705,26 +705,13 @@ static void calibrate_run(void)
 	cal_state = got == sizeof cal_res ? CAL_DONE : CAL_NULL;
 }
 
-/* s as a JSON string: our own texts and strerror's, so only quotes and backslashes need care. */
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void calibrate_json(FILE *f)
 {
 	if (cal_state == CAL_NOT_RUN)
 		calibrate_run();
 	if (cal_state == CAL_NULL) {
 		fprintf(f, "\"calibration\": null,\n  \"calibration_note\": ");
-		json_text(f, cal_note);
+		json_str(f, cal_note);
 		return;
 	}
 	const struct cal_result *r = &cal_res;
@@ -740,9 +727,9 @@ void calibrate_json(FILE *f)
 	fprintf(f, "    \"cpu\": %d,\n    \"peer_cpu\": %d,\n", r->cpu, r->peer_cpu);
 	fprintf(f, "    \"dram_buffer_bytes\": %u,\n    \"llc_bytes\": %llu,\n    \"thp\": ", CAL_DRAM_BYTES,
 		(unsigned long long)r->llc_bytes);
-	json_text(f, r->thp);
+	json_str(f, r->thp);
 	fprintf(f, ",\n    \"clocksource\": ");
-	json_text(f, r->clocksource);
+	json_str(f, r->clocksource);
 	fprintf(f, ",\n    \"elapsed_ms\": %.0f,\n    \"method\": {\n", (double)r->elapsed_ns / 1e6);
 	for (int i = 0; i < CAL_N; i++) {
 		const struct cal_stat *s = &r->s[i];
@@ -752,13 +739,13 @@ void calibrate_json(FILE *f)
 				(unsigned long long)s->iters, s->reps, s->min, s->max);
 		} else {
 			fprintf(f, "\"null_because\": ");
-			json_text(f, s->why);
+			json_str(f, s->why);
 			fprintf(f, ", ");
 		}
 		if (s->discarded)
 			fprintf(f, "\"reps_left_out\": %d, ", s->discarded);
 		fprintf(f, "\"how\": ");
-		json_text(f, cal_item[i].how);
+		json_str(f, cal_item[i].how);
 		fprintf(f, "}%s\n", i + 1 < CAL_N ? "," : "");
 	}
 	fprintf(f, "    }\n  }");

@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
 	"                    [--sample-ms N] [--first-rep N] [--no-calibrate]\n"
-	"       smrbench list       schemes, workloads (with their params), allocators, counters\n"
+	"       smrbench list [--json]  schemes (with their family), workloads (with their params),\n"
+	"                           allocators, counters; --json: all of it, and runs.csv's columns\n"
 	"       smrbench sysinfo    what machine.json would say [--no-calibrate]\n"
 	"       smrbench --help | --version\n";
 
@@ -210,7 +211,8 @@ static int cmd_list(void)
 	printf("schemes:\n");
 	for (int i = 0; smrb_schemes[i]; i++) {
 		const struct scheme_desc *s = smrb_schemes[i];
-		printf("  %-12s %s\n", s->name, s->summary);
+		printf("  %-12s %s [%s%s%s]\n", s->name, s->summary, smr_family_name[s->family],
+		       s->reference ? "; reference: " : "", s->reference ? s->reference : "");
 		for (int k = 0; s->params[k].name; k++)
 			printf("      %-12s default %-8s %s [%ld..%ld]\n", s->params[k].name, s->params[k].def,
 			       s->params[k].help, s->params[k].min, s->params[k].max);
@@ -310,8 +312,17 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "__cell"))
 		return runner_cell_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "list"))
+	if (!strcmp(cmd, "list")) {
+		if (argc > 2 && (argc > 3 || strcmp(argv[2], "--json")))
+			return usage_error("unknown option '%s' (list takes --json)", argv[2]);
+		if (argc == 3) {
+			char note[512];
+			counters_probe(note, sizeof note);
+			list_json(stdout);
+			return EXIT_OK;
+		}
 		return cmd_list();
+	}
 	for (int a = 2; a < argc; a++) {
 		if (strcmp(argv[a], "--no-calibrate"))
 			return usage_error("unknown option '%s' (sysinfo takes --no-calibrate)", argv[a]);

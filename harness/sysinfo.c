@@ -11,8 +11,8 @@
 #include "harness/alloc.h"
 #include "harness/harness.h"
 
-/* Write s as a JSON string. */
-static void json_str(FILE *f, const char *s)
+/* Write s as a JSON string (NULL: an empty one). */
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {

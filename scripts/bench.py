@@ -64,33 +64,17 @@ HARNESS_PARAMS = ("stall", "alloc")
 
 
 def smrbench_list(smrbench):
-    """{'schemes': [names], 'workloads': {name: [param names]},
-    'allocs': {name: installed?}, 'default_alloc': name} from `smrbench list`.
-    A line at the left margin opens a section ('schemes:', ...)."""
-    out = subprocess.run([smrbench, "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    """{'schemes': [names], 'native': [names of this repository's own schemes],
+    'workloads': {name: [param names]}, 'allocs': {name: installed?},
+    'default_alloc': name} from `smrbench list --json`."""
+    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          universal_newlines=True, check=True).stdout
-    schemes, workloads, allocs, section, cur = [], {}, {}, None, None
-    default_alloc = None
-    for line in out.splitlines():
-        if line and not line[0].isspace():
-            section = line.rstrip(":")
-            m = re.match(r"^default allocator: (\S+)", line)
-            if m:
-                default_alloc = m.group(1)
-            continue
-        m = re.match(r"^  (\S+)", line)
-        m6 = re.match(r"^      (\S+)", line)
-        if section == "schemes" and m:
-            schemes.append(m.group(1))
-        elif section == "workloads" and m:
-            cur = m.group(1)
-            workloads[cur] = []
-        elif section == "workloads" and m6 and cur:
-            workloads[cur].append(m6.group(1))
-        elif section == "allocators" and m:
-            allocs[m.group(1)] = re.match(r"^  \S+\s+installed: yes\b", line) is not None
-    return {"schemes": schemes, "workloads": workloads, "allocs": allocs,
-            "default_alloc": default_alloc}
+    j = json.loads(out)
+    return {"schemes": [s["name"] for s in j["schemes"]],
+            "native": [s["name"] for s in j["schemes"] if not s["reference"]],
+            "workloads": {w["name"]: [p["name"] for p in w["params"]] for w in j["workloads"]},
+            "allocs": {a["name"]: a["installed"] for a in j["allocators"]},
+            "default_alloc": j["default_allocator"]}
 
 
 def machine_pus(smrbench):
@@ -139,6 +123,8 @@ def resolve(exp, have, pus):
             return None, "workload %s has no param %s" % (wl, k[len(wl) + 1:])
     if exp["schemes"] in ("all", ""):
         schemes = list(have["schemes"])
+    elif exp["schemes"] == "native":       # ours, without the libraries' back ends
+        schemes = list(have["native"])
     else:
         schemes = [s for s in R._split_list(exp["schemes"]) if s in have["schemes"]]
     if not schemes:
@@ -611,8 +597,8 @@ def main(argv=None):
         return 2
     try:
         have = smrbench_list(a.smrbench)
-    except (OSError, subprocess.CalledProcessError) as e:
-        log("cannot run %s list: %s" % (a.smrbench, e))
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        log("cannot run %s list --json: %s" % (a.smrbench, e))
         return 2
     pus = machine_pus(a.smrbench)
     exps = R.load_experiments(a.bench_dir, a.set)
