@@ -8,7 +8,7 @@
 
 #include "harness/workload.h"
 
-/* Exit statuses: the CLI contract of DESIGN.md. */
+/* Exit statuses: part of the CLI contract (smrbench --help says them). */
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 
 /* ---- clock.c ---- */
@@ -55,7 +55,6 @@ const char *pin_name(enum pin_policy p);
 int pin_parse(const char *s, enum pin_policy *p);
 /* Load the topology (hwloc).  -1 with err when hwloc fails. */
 int topology_init(char *err, size_t errlen);
-int topology_pus(void);
 /* Write the machine's topology as a JSON object (for machine.json). */
 void topology_json(FILE *f);
 

@@ -1,6 +1,7 @@
 /*
  * main.c - the smrbench command line.  Its options, subcommands and exit
- * statuses are a contract that scripts, CI and users rely on (DESIGN.md):
+ * statuses (smrbench --help, README "Running it yourself") are a contract
+ * that scripts, CI and users rely on:
  * extend it, don't rename it.
  */
 #include <errno.h>
