@@ -13,8 +13,8 @@
 # which the stalled thread leaves its section.  So every row of samples.csv,
 # the last one included, is taken while the stalled thread is pinned.
 #
-#  - grace-period schemes (ebr, qsbr, nebr, ebr-asym, ck-epoch, urcu-*) and
-#    none: an object retired while a reader is in its critical section may
+#  - schemes that are not robust (smrbench list --json: the grace-period
+#    family, e.g. ebr, qsbr, urcu-*, and none): an object retired while a reader is in its critical section may
 #    not be reclaimed before that reader leaves.  What could legitimately be
 #    reclaimed during the stall is only what was retired before the stalled
 #    thread pinned, and that is nothing: treiber's create() only pushes its
@@ -24,7 +24,7 @@
 #    reclaimed == 0 in every sample row.  One reclaimed object is an early
 #    free.  (This is also how qsbr's ring of sealed batches gets to grow: one
 #    batch per 64 retires.)
-#  - pointer- and era-based schemes (hp, hp-asym, ck-hp, he, ibr) and rc
+#  - robust schemes (the pointer, era and count families: hp, he, ibr, rc ...)
 #    keep reclaiming what the stalled reader does not hold: the last sample
 #    shows more reclaimed than the latest earlier sample that is at least
 #    NEED retires behind it (NEED covers several scan intervals, see below),
@@ -60,10 +60,8 @@ last_retired() {
 }
 
 for s in $schemes; do
-	case $s in
-	none | ebr | qsbr | nebr | ebr-asym | ck-epoch | urcu-*) expect=held ;;
-	*) expect=reclaims ;;
-	esac
+	# smrbench list --json: robust schemes keep reclaiming, the others hold back.
+	if [ "$(scheme_robust "$SMRBENCH" "$s")" = true ]; then expect=reclaims; else expect=held; fi
 	name="stall $s x treiber"
 	need=$(awk -v m="$(scheme_param_max "$SMRBENCH" "$s")" -v h="$H" 'BEGIN { n = 4 * (m + 2 * h); print (n < 4096 ? 4096 : n) }')
 	d=$dur try=1
