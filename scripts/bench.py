@@ -403,6 +403,7 @@ def build_plan(a, exps, have, pus, sets):
         "created": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "smrbench": os.path.abspath(a.smrbench),
         "schemes": have["schemes"],
+        "reference_schemes": [s for s in have["schemes"] if s not in have["native"]],
         "workloads": sorted(have["workloads"]),
         "default_alloc": have.get("default_alloc"),
         "pus": pus,

@@ -50,8 +50,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     HAVE_MPL = False
 
 # 20 distinguishable colours (matplotlib's tab20 order, darks first); the
-# reference back ends (urcu-*, ck-*) are drawn dashed so they read apart
-# from the native schemes.
+# reference back ends (the libraries', bench.json's reference_schemes) are
+# drawn dashed so they read apart from this repository's schemes.
 COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
           "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
@@ -64,10 +64,10 @@ def esc(s):
 
 # ---- figures (matplotlib) ----
 
-def style_of(schemes):
+def style_of(schemes, references):
     """The same colour per scheme in every figure: the order of smrbench list."""
     return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
-                "--" if s.startswith(("urcu-", "ck-")) else "-") for i, s in enumerate(schemes)}
+                "--" if s in references else "-") for i, s in enumerate(schemes)}
 
 
 def draw(fig, path, styles):
@@ -236,7 +236,8 @@ def build(out_dir, html_path):
     figs = P.figures(out_dir)
     fig_dir = os.path.join(out_dir, "figures")
     os.makedirs(fig_dir, exist_ok=True)
-    styles = style_of(plan.get("schemes", []))
+    # (A plan from before reference_schemes draws every scheme solid.)
+    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []))
     machine = {}
     mpath = os.path.join(out_dir, "machine.json")
     if os.path.exists(mpath):
