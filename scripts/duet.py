@@ -220,14 +220,11 @@ def paired_ratios(base_rows, head_rows):
 
 
 def param_columns(rows):
-    """The param columns of runs.csv rows (those after `ended`), in first-seen
-    order: rows merged from several runs may carry different ones."""
+    """The param columns of rows merged from several runs (each may carry
+    different ones), in first-seen order."""
     out = []
     for r in rows:
-        cols = list(r.keys())
-        for c in cols[cols.index("ended") + 1:] if "ended" in cols else []:
-            if c not in out:
-                out.append(c)
+        out += [c for c in R.param_columns(r) if c not in out]
     return out
 
 

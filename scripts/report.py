@@ -399,7 +399,7 @@ def cell_of(rows):
     params = {}
     for w in R.ordered(rows, "workload"):
         mine = [r for r in rows if r.get("workload") == w]
-        params[w] = [k for k in mine[0] if k not in R.FIXED_COLUMNS and k not in NOT_KEY
+        params[w] = [k for k in R.param_columns(mine[0]) if k not in NOT_KEY
                      and all(r.get(k, "") != "" for r in mine)]
 
     def key(r):
