@@ -317,17 +317,6 @@ def judge(o, n, min_effect):
     return change, band / o.med, verdict
 
 
-def fmt_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = []
-    for r in [header] + rows:
-        # Name left, numbers right, verdict left.
-        cells = ([str(r[0]).ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(r[1:-1], widths[1:-1])]
-                 + [str(r[-1]).ljust(widths[-1])])
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 def main(argv):
     ap = argparse.ArgumentParser(
         prog="compare.py",
@@ -443,7 +432,8 @@ def main(argv):
             rows.append([old.name(k, varying), "%.3fns" % o, "%.3fns" % n, "%+.1f%%" % (100 * (n / o - 1)),
                          "", "(normaliser)"])
     print()
-    print(fmt_table(["cell", "old ratio", "new ratio", "change", "band", "verdict"], rows))
+    print("\n".join(R.text_table(["cell", "old ratio", "new ratio", "change", "band", "verdict"], rows,
+                                  left_last=True)))
     print()
     for run, other, missing in ((old, new, only_old), (new, old, only_new)):
         for line in missing_notes(run, other, missing, varying):

@@ -317,6 +317,21 @@ def fmt_num(x):
     return "%.2f" % x
 
 
+def text_table(header, rows, indent="", left_last=False):
+    """Rows of cells as aligned text lines: the first column left-aligned,
+    the others right-aligned (numbers), the last left-aligned too when
+    left_last (a verdict)."""
+    table = [[str(c) for c in r] for r in [header] + rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = []
+    for r in table:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        if left_last and len(r) > 1:
+            cells[-1] = r[-1].ljust(widths[-1])
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
 def new_folder(results, name):
     """A new folder RESULTS/NAME-<UTC time>-<host>[-N]: never an existing one
     (results are never overwritten), made here."""
