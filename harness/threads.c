@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness/harness.h"
+#include "schemes/smr_pool.h"
 
 static hwloc_topology_t topo;
 static int npus;
@@ -433,6 +434,16 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		snprintf(r->message, sizeof r->message,
 			 "verify failed: %llu objects retired but %llu reclaimed after teardown",
 			 (unsigned long long)r->smr.retired, (unsigned long long)r->smr.reclaimed);
+	}
+	/* Leaks no sanitizer sees: objects left in a pool, payloads never dropped (smr.h). */
+	if (smr_pool_on)
+		r->smr.pool_live += smr_pool_live_objects();
+	if ((r->smr.pool_live || r->smr.payloads_live) && !r->status) {
+		r->status = EXIT_RUN_FAILED;
+		snprintf(r->message, sizeof r->message,
+			 "verify failed: after teardown %llu objects still live in a pool, %lld payloads "
+			 "made but not destroyed (want 0 and 0)",
+			 (unsigned long long)r->smr.pool_live, (long long)r->smr.payloads_live);
 	}
 	if (r->ops == 0 && !r->status) {
 		r->status = EXIT_RUN_FAILED;
