@@ -52,6 +52,7 @@
 
 #define SMR_OWN_PROTECT
 #define SMR_OWN_CHAIN
+#define SMR_PROTECT_HOOKED
 
 struct HP_(thread) {
 	struct smr_slot slot;
@@ -107,6 +108,7 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 	/* relaxed: only a candidate; the validating load below is the one that counts. */
 	void *p = atomic_load_explicit(src, memory_order_relaxed);
 	for (;;) {
+		SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: p loaded, not yet published */
 #if HP_ASYM
 		/*
 		 * Plain store plus a compiler barrier: the CPU may still order the

@@ -134,6 +134,28 @@ void smr_slot_release(struct smr_slot *s);
 /* Allocate a zeroed, cache-line aligned array (records or a domain). */
 void *smr_aligned_calloc(size_t n, size_t size);
 
+/*
+ * Deterministic interleavings (tests/scheme_selftest.c): a scheme whose
+ * protect has a window between loading a pointer and publishing what keeps
+ * it alive (hp and hp-asym publish the pointer, he and ibr an era, rc
+ * increments the count) calls SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED) in
+ * that window, and defines SMR_PROTECT_HOOKED.  In the test builds
+ * (SMRB_FAULTS) the hook calls this thread's smr_test_hook when one is set:
+ * a selftest stops a reader there while a writer unlinks, retires and
+ * reclaims.  In the measured binary it compiles to nothing.
+ */
+enum smr_hook_point { SMR_HOOK_PROTECT_LOADED = 1 };
+extern _Thread_local void (*smr_test_hook)(int point);
+#ifdef SMRB_FAULTS
+#define SMR_TEST_HOOK(point)                                   \
+	do {                                                   \
+		if (__builtin_expect(smr_test_hook != NULL, 0)) \
+			smr_test_hook(point);                  \
+	} while (0)
+#else
+#define SMR_TEST_HOOK(point) ((void)0)
+#endif
+
 /* Plain versions of protect and the link updates, for the schemes that need no more. */
 static inline void *smr_plain_protect(void *_Atomic *src)
 {
