@@ -74,7 +74,16 @@ struct HP_(domain) {
 	size_t stride;                /* slots per row: k rounded up to a cache line */
 	void *_Atomic *hazards;       /* max_threads rows of stride slots */
 	struct HP_(thread) *threads;
+	struct smr_barrier_counters barriers; /* hp-asym's membarriers (smr_common.h) */
 };
+
+#if HP_ASYM
+#define SMR_OWN_BARRIER_STATS
+static inline void HP_(barrier_stats)(struct HP_(domain) *d, struct smr_barrier_stats *out)
+{
+	smr_barrier_read(&d->barriers, out);
+}
+#endif
 
 struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, size_t errlen);
 void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out);

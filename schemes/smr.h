@@ -227,6 +227,9 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
  * the block's, so a chain's interval only widens (safe).  Nothing for the
  * others.
  */
+#ifdef SMR_OWN_BARRIER_STATS
+#define smr_barrier_stats_read SMR_CAT2(SMR_SCHEME, barrier_stats)
+#endif
 #ifdef SMR_OWN_CARVE
 #define smr_carved SMR_CAT2(SMR_SCHEME, carved)
 #else
