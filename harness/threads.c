@@ -453,7 +453,8 @@ void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_polic
 		r->status = EXIT_RUN_FAILED;
 		snprintf(r->message, sizeof r->message,
 			 "verify failed: after teardown %llu objects still live in a pool, %lld payloads "
-			 "made but not destroyed (want 0 and 0)",
+			 "(what retired objects own: lazy's values, bwtree's page ids) not given back "
+			 "(want 0 and 0)",
 			 (unsigned long long)r->smr.pool_live, (long long)r->smr.payloads_live);
 	}
 	if (r->ops == 0 && !r->status) {

@@ -151,8 +151,9 @@ struct smr_stats {
 	uint64_t pool_live;
 	/*
 	 * Filled by a workload's destroy, after the domain's: payloads it made
-	 * minus payloads it destroyed (lazy: box, rc, str).  Not 0 when a value
-	 * was retired with free where drop was due; the harness fails the cell.
+	 * minus payloads it destroyed (lazy: box, rc, str; bwtree: page ids,
+	 * which id records give back).  Not 0 when an object was retired with
+	 * free where drop was due; the harness fails the cell.
 	 */
 	int64_t payloads_live;
 };
