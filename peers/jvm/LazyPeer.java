@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 public final class LazyPeer {
 	static final int U64 = 0, BOX = 1, RC = 2, STR = 3;
+	/* Gets between two reads of the stop flag, as the C workload's batch. */
+	static final int BATCH = 100;
 
 	/* The value every payload of sequence number s holds (lazy_transform.c's lt_encode). */
 	static long encode(long s) {
@@ -136,8 +138,7 @@ public final class LazyPeer {
 
 	final class Reader implements Runnable {
 		final CyclicBarrier start;
-		long ops, elapsedNs, sink;
-		boolean measured;
+		long ops, elapsedNs;
 
 		Reader(CyclicBarrier start) { this.start = start; }
 
@@ -145,7 +146,11 @@ public final class LazyPeer {
 			for (int phase = 0; phase < 2; phase++) {
 				await(start);
 				long t0 = System.nanoTime();
-				long n = loop(phase == 1);
+				long n = 0;
+				while (!stop) {
+					batch();
+					n += BATCH;
+				}
 				long t1 = System.nanoTime();
 				if (phase == 1) {
 					ops = n;
@@ -153,42 +158,50 @@ public final class LazyPeer {
 				}
 				await(start);
 			}
+			await(start); /* alive until the harness has read the window's counters */
 		}
 
-		/* The get loop; the checks run once per cell not met before, as the C workload's. */
-		long loop(boolean timed) {
-			long n = 0, lastSeq = 0, s = 0;
-			Cell seen = null;
-			while (!stop) {
-				for (int i = 0; i < 100; i++) {
-					Cell c = get();
-					if (c != seen) {
-						long pub = published.get();
-						if (c.seq < lastSeq || c.seq > pub)
-							error("saw sequence " + c.seq + " after " + lastSeq + " (published " + pub + ")");
-						if (!holds(c))
-							error("cell of sequence " + c.seq + " holds a wrong value");
-						lastSeq = c.seq;
-						seen = c;
-					}
-					switch (kind) {
-					case U64: s ^= c.v; break;
-					case BOX: s ^= c.box; break;
-					case RC: {
-						long r = c.rc.refs.incrementAndGet();
-						s ^= c.rc.v;
-						if (r < 2)
-							error("rc count " + r + " after a clone: dropped too often");
-						c.rc.refs.decrementAndGet();
-						break;
-					}
-					default: s ^= c.str.charAt(0);
-					}
+		long lastSeq, s;
+		Cell seen;
+
+		/*
+		 * BATCH gets; a method of its own, called millions of times in the
+		 * warm-up, so that the JIT compiles it whole (a loop run once
+		 * would only get an on-stack replacement, compiled again in the
+		 * timed window).  The checks run once per cell not met before, as
+		 * the C workload's.
+		 */
+		void batch() {
+			long s = this.s;
+			for (int i = 0; i < BATCH; i++) {
+				Cell c = get();
+				if (c != seen)
+					check(c);
+				switch (kind) {
+				case U64: s ^= c.v; break;
+				case BOX: s ^= c.box; break;
+				case RC: {
+					long r = c.rc.refs.incrementAndGet();
+					s ^= c.rc.v;
+					if (r < 2)
+						error("rc count " + r + " after a clone: dropped too often");
+					c.rc.refs.decrementAndGet();
+					break;
 				}
-				n += 100;
+				default: s ^= c.str.charAt(0);
+				}
 			}
-			sink ^= s;
-			return n;
+			this.s = s;
+		}
+
+		void check(Cell c) {
+			long pub = published.get();
+			if (c.seq < lastSeq || c.seq > pub)
+				error("saw sequence " + c.seq + " after " + lastSeq + " (published " + pub + ")");
+			if (!holds(c))
+				error("cell of sequence " + c.seq + " holds a wrong value");
+			lastSeq = c.seq;
+			seen = c;
 		}
 	}
 
@@ -303,6 +316,7 @@ public final class LazyPeer {
 					produced[0] = n;
 				await(start);
 			}
+			await(start);
 		}, "producer");
 		for (Thread t : ts)
 			t.start();
@@ -322,15 +336,16 @@ public final class LazyPeer {
 		long gcN = gcCount() - gc0, gcT = gcMs() - gcMs0;
 		System.out.println("window=end");
 		System.out.flush();
+		waitForHarness();
+		await(start);
 		for (Thread t : ts)
 			t.join();
-		waitForHarness();
 		long ops = 0, ns = 0, wall = 0, sink = 0;
 		for (Reader r : readers) {
 			ops += r.ops;
 			ns += r.elapsedNs;
 			wall = Math.max(wall, r.elapsedNs);
-			sink ^= r.sink;
+			sink ^= r.s;
 		}
 		/* rc: every clone was given back, so each live object holds its own reference only. */
 		for (Cell c : new Cell[] { lt.source.get(), lt.value.get() })

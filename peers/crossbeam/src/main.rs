@@ -279,6 +279,8 @@ fn run<P: Payload>(a: &Args) -> Outcome {
                 ops += 100;
             }
             let ns = t0.elapsed().as_nanos() as u64;
+            start.wait(); // the loops are over
+            start.wait(); // alive until the harness has read the window's counters
             // The payloads the readers cloned are used: the compiler keeps every clone.
             unsafe { ptr::read_volatile(&sink) };
             (ops, ns, r)
@@ -299,6 +301,8 @@ fn run<P: Payload>(a: &Args) -> Outcome {
                 s += 1;
                 lt.set_source(Cell { seq: s, p: P::make(encode(s), len) }, &mut r);
             }
+            start.wait();
+            start.wait();
             (s, r)
         })
     };
@@ -307,6 +311,11 @@ fn run<P: Payload>(a: &Args) -> Outcome {
     start.wait();
     std::thread::sleep(Duration::from_secs_f64(a.duration));
     stop.store(true, Relaxed);
+    start.wait();
+    println!("window=end");
+    std::io::stdout().flush().ok();
+    wait_for_harness();
+    start.wait();
     let mut o = Outcome { ops: 0, worker_ns: 0, wall_ns: 0, produced: 0, error: None, retired: Retired::default() };
     for h in readers {
         let (ops, ns, r) = h.join().expect("a reader panicked");
@@ -320,9 +329,6 @@ fn run<P: Payload>(a: &Args) -> Outcome {
     o.produced = produced;
     o.retired.drop += r.drop;
     o.retired.free += r.free;
-    println!("window=end");
-    std::io::stdout().flush().ok();
-    wait_for_harness();
     // Teardown: the cells still linked are retired too (as the C workload's destroy).
     {
         let guard = epoch::pin();
