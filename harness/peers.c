@@ -457,11 +457,14 @@ void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result
 			snprintf(pr->runtime, sizeof pr->runtime, "%s", v);
 #ifdef SMRB_CROSSBEAM_VERSION
 		else if (!strcmp(p->name, "crossbeam-epoch"))
-			snprintf(pr->runtime, sizeof pr->runtime, "crossbeam-epoch-%s,malloc=%s", SMRB_CROSSBEAM_VERSION,
+			snprintf(pr->runtime, sizeof pr->runtime, "crossbeam-epoch-%s;malloc=%s", SMRB_CROSSBEAM_VERSION,
 				 preloaded_alloc(c) ? preloaded_alloc(c)->name : "glibc");
 #endif
 	}
 	free(result);
+	/* One CSV field: a peer's comma would shift every column after it. */
+	for (char *q = pr->runtime; (q = strchr(q, ',')); )
+		*q = ';';
 	r->rss_peak_kb = (uint64_t)ru.ru_maxrss;
 	r->ctr[CTR_PAGE_FAULTS] = diff_or_empty(s0.faults, s1.faults);
 	r->ctr[CTR_CTX_SWITCHES] = diff_or_empty(s0.ctxsw, s1.ctxsw);

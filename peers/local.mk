@@ -35,3 +35,8 @@ clean-local: clean-peers
 clean-peers:
 	rm -rf peers/jvm/*.class peers/crossbeam.build peers/crossbeam/smrb-crossbeam
 .PHONY: clean-peers
+
+# Their tests (each peer's verify, its row, planted faults); skipped when no peer is built.
+TESTS += tests/peers.sh
+EXTRA_DIST += tests/peers.sh
+AM_TESTS_ENVIRONMENT += JAVA='$(JAVA)'; export JAVA;

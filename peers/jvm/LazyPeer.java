@@ -64,6 +64,8 @@ public final class LazyPeer {
 	final AtomicLong published = new AtomicLong();
 	final int kind;
 	final int strLen;
+	/* plant=wrong (tests only): every source holds the value of the next sequence number. */
+	static boolean plantWrong;
 
 	LazyPeer(int kind, int strLen) {
 		this.kind = kind;
@@ -71,7 +73,12 @@ public final class LazyPeer {
 	}
 
 	Cell make(long s) {
-		long v = encode(s);
+		return make(s, s);
+	}
+
+	/* A cell claiming sequence number s, with the payload of sequence number p. */
+	Cell make(long p, long s) {
+		long v = encode(p);
 		switch (kind) {
 		case U64: return new Cell(s, v, null, null, null);
 		case BOX: return new Cell(s, 0, Long.valueOf(v), null, null);
@@ -282,6 +289,12 @@ public final class LazyPeer {
 				} else
 					usage("bad payload '" + v + "' (want u64, box, rc or str:N)");
 				break;
+			case "plant":
+				/* Tests only (tests/peers.sh): a fault verify must catch. */
+				if (!v.equals("wrong"))
+					usage("bad plant '" + v + "' (want wrong)");
+				plantWrong = true;
+				break;
 			case "cpus": break; /* the harness binds the whole process (no thread affinity in Java) */
 			default: usage("unknown argument '" + k + "'");
 			}
@@ -309,7 +322,8 @@ public final class LazyPeer {
 					long until = System.nanoTime() + period;
 					while (System.nanoTime() < until && !lt.stop)
 						Thread.onSpinWait();
-					lt.setSource(lt.make(++s));
+					++s;
+					lt.setSource(lt.make(plantWrong ? s + 1 : s, s));
 					n++;
 				}
 				if (phase == 1)
@@ -355,8 +369,8 @@ public final class LazyPeer {
 		Runtime rt = Runtime.getRuntime();
 		System.out.println("ops=" + ops + " worker_ns=" + ns + " wall_ns=" + wall + " produced=" + produced[0]
 				+ " verify=" + verify + " gc_count=" + gcN + " gc_ms=" + gcT
-				+ " runtime=java-" + System.getProperty("java.version") + ",gc=" + gcNames()
-				+ ",heap_max_mb=" + rt.maxMemory() / (1024 * 1024) + " sink=" + (sink & 1));
+				+ " runtime=java-" + System.getProperty("java.version") + ";gc=" + gcNames()
+				+ ";heap_max_mb=" + rt.maxMemory() / (1024 * 1024) + " sink=" + (sink & 1));
 	}
 
 	/* The harness reads its counters between window=end and this line; EOF (no harness) goes on. */

@@ -95,6 +95,8 @@ impl Payload for String {
 
 /// Drops of cells, over every thread: compared with what was retired for drop at the end.
 static DROPS: AtomicU64 = AtomicU64::new(0);
+/// plant=leak (tests/peers.sh): a fault the drop count must catch.
+static PLANT_LEAK: AtomicBool = AtomicBool::new(false);
 /// Bare deallocations of emptied sources.
 static FREES: AtomicU64 = AtomicU64::new(0);
 
@@ -116,6 +118,15 @@ struct Retired {
     free: u64,
 }
 
+/// Retire a cell for drop (defer_destroy: its payload dies with it).
+/// plant=leak (tests only): every other one is never given to the collector.
+unsafe fn retire_drop<P>(guard: &Guard, c: Shared<'_, Cell<P>>, r: &mut Retired) {
+    if !(PLANT_LEAK.load(Relaxed) && r.drop % 2 == 1) {
+        guard.defer_destroy(c);
+    }
+    r.drop += 1;
+}
+
 /// The LazyTransform: two pointers and a try-lock, as in the seed.
 struct LazyTransform<P> {
     source: Atomic<Cell<P>>,
@@ -131,8 +142,7 @@ impl<P: Payload> LazyTransform<P> {
         let prev = self.source.swap(Owned::new(c), AcqRel, &guard);
         if !prev.is_null() {
             // Nobody transformed it: it still owns its payload.
-            unsafe { guard.defer_destroy(prev) };
-            r.drop += 1;
+            unsafe { retire_drop(&guard, prev, r) };
         }
     }
 
@@ -158,8 +168,7 @@ impl<P: Payload> LazyTransform<P> {
             let new = Owned::new(data).into_shared(guard);
             let old = self.value.swap(new, AcqRel, guard);
             if !old.is_null() {
-                unsafe { guard.defer_destroy(old) };
-                r.drop += 1;
+                unsafe { retire_drop(guard, old, r) };
             }
             Some((clone, new.as_raw()))
         };
@@ -386,6 +395,8 @@ fn main() {
                 }
             }
             "payload" => kind = v,
+            "plant" if v == "leak" => PLANT_LEAK.store(true, Relaxed),
+            "plant" => usage(&format!("bad plant '{}' (want leak)", v)),
             "cpus" => {
                 a.cpus = v
                     .split(',')
