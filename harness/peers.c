@@ -87,10 +87,11 @@ static const struct smr_param_spec jvm_params[] = {
 };
 static const struct smr_param_spec no_params[] = { { NULL, NULL, NULL, 0, 0 } };
 
+/* Their summaries say that they run the lazy workload only (smrbench list). */
 static struct peer peers[] = {
 	{
 		.name = "jvm",
-		.summary = "peer: seed 002's Java LazyTransform (AtomicReference, the JVM's GC), its own process",
+		.summary = "-w lazy only: seed 002's Java LazyTransform (AtomicReference, the JVM's GC), its own process",
 #ifdef HAVE_PEER_JVM
 		.built = true,
 		.artifact = SMRB_PEER_JVM_DIR "/LazyPeer.class",
@@ -99,7 +100,7 @@ static struct peer peers[] = {
 	},
 	{
 		.name = "crossbeam-epoch",
-		.summary = "peer: seed 002's Rust LazyTransform (crossbeam-epoch pin, defer_destroy), its own process",
+		.summary = "-w lazy only: seed 002's Rust LazyTransform (crossbeam-epoch pin, defer_destroy), its own process",
 #ifdef HAVE_PEER_CROSSBEAM
 		.built = true,
 		.artifact = SMRB_PEER_CROSSBEAM_BIN,
@@ -163,7 +164,7 @@ int peer_find(const char *name, const struct scheme_desc **out, char *err, size_
 
 void peer_list(FILE *f)
 {
-	fprintf(f, "peers (workload lazy only; -s NAME):\n");
+	fprintf(f, "peers:\n");
 	for (int i = 0; i < NPEERS; i++) {
 		const struct peer *p = &peers[i];
 		fprintf(f, "  %-16s built: %-3s %s%s%s\n", p->name, p->built ? "yes" : "no", p->summary,

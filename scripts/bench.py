@@ -68,7 +68,7 @@ def smrbench_list(smrbench):
     A line at the left margin opens a section ('schemes:', ...)."""
     out = subprocess.run([smrbench, "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          universal_newlines=True, check=True).stdout
-    schemes, workloads, allocs, section, cur = [], {}, {}, None, None
+    schemes, workloads, allocs, peers, section, cur = [], {}, {}, {}, None, None
     default_alloc = None
     for line in out.splitlines():
         if line and not line[0].isspace():
@@ -86,10 +86,12 @@ def smrbench_list(smrbench):
             workloads[cur] = []
         elif section == "workloads" and m6 and cur:
             workloads[cur].append(m6.group(1))
+        elif section == "peers" and m:
+            peers[m.group(1)] = re.match(r"^  \S+\s+built: yes\b", line) is not None
         elif section == "allocators" and m:
             allocs[m.group(1)] = re.match(r"^  \S+\s+installed: yes\b", line) is not None
     return {"schemes": schemes, "workloads": workloads, "allocs": allocs,
-            "default_alloc": default_alloc}
+            "default_alloc": default_alloc, "peers": peers}
 
 
 def machine_pus(smrbench):
@@ -142,9 +144,15 @@ def resolve(exp, have, pus):
         schemes = [s for s in R._split_list(exp["schemes"]) if s in have["schemes"]]
     if not schemes:
         return None, "none of the schemes %s in this build" % exp["schemes"]
+    # Peers (other languages' programs) where this build has them.
+    notes = []
+    for p in exp.get("peers", []):
+        if have.get("peers", {}).get(p):
+            schemes.append(p)
+        else:
+            notes.append("peer %s not built here (scripts/setup.sh, then configure): left out" % p)
     # Allocators: those not installed here are left out, as schemes are (a
     # smrbench without an allocators list, an older one, is not second-guessed).
-    notes = []
     if "alloc" in params and have.get("allocs"):
         want = R._split_list(params["alloc"])
         unknown = [a for a in want if a not in have["allocs"]]

@@ -34,6 +34,8 @@ FIXED_COLUMNS = [
     "cycles_per_op", "instr_per_op", "l1d_miss_per_op", "llc_miss_per_op", "br_miss_per_op",
     "ctx_switches", "page_faults", "migrations", "retired", "reclaimed", "unreclaimed_peak",
     "rss_peak_kb", "pin", "verify", "ended",
+    # The peers' (harness/peers.c): what ran (JVM, GC, heap; crate), GC over the window.
+    "runtime", "gc_count", "gc_ms",
 ]
 # Hardware counters (PAPI): empty columns when the machine has none.
 PAPI_COLUMNS = ["cycles_per_op", "instr_per_op", "l1d_miss_per_op", "llc_miss_per_op",
@@ -105,6 +107,8 @@ def load_experiment(path, set_name):
         "about": " ".join(e.get("about", "").split()),
         "workloads": _split_list(e.get("workload", "")),
         "schemes": e.get("schemes", "all").strip(),
+        # Peers (jvm, crossbeam-epoch): added to the schemes where built.
+        "peers": _split_list(e.get("peers", "")),
         "threads": _split_list(e.get("threads", "1")),
         "duration": float(e.get("duration", "1")),
         "reps": int(e.get("reps", "3")),
