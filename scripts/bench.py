@@ -424,6 +424,7 @@ def build_plan(a, exps, have, pus, sets):
         "created": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "smrbench": os.path.abspath(a.smrbench),
         "schemes": have["schemes"],
+        "peers": [p for p, built in have.get("peers", {}).items() if built],
         "workloads": sorted(have["workloads"]),
         "default_alloc": have.get("default_alloc"),
         "pus": pus,
