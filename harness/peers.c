@@ -110,6 +110,11 @@ static struct peer peers[] = {
 };
 enum { NPEERS = sizeof peers / sizeof peers[0] };
 
+static const struct smr_param_spec *peer_params(const struct peer *p)
+{
+	return strcmp(p->name, "jvm") ? no_params : jvm_params;
+}
+
 static struct peer *peer_by_name(const char *name)
 {
 	for (int i = 0; i < NPEERS; i++)
@@ -156,7 +161,7 @@ int peer_find(const char *name, const struct scheme_desc **out, char *err, size_
 	p->wls[1] = NULL;
 	p->scheme = (struct scheme_desc){
 		.name = p->name, .summary = p->summary,
-		.params = strcmp(p->name, "jvm") ? no_params : jvm_params, .workloads = p->wls,
+		.params = peer_params(p), .workloads = p->wls,
 	};
 	*out = &p->scheme;
 	return 0;
@@ -169,6 +174,10 @@ void peer_list(FILE *f)
 		const struct peer *p = &peers[i];
 		fprintf(f, "  %-16s built: %-3s %s%s%s\n", p->name, p->built ? "yes" : "no", p->summary,
 			p->built ? "" : "; not built: ", p->built ? "" : p->why_not);
+		const struct smr_param_spec *sp = peer_params(p);
+		for (int k = 0; sp[k].name; k++)
+			fprintf(f, "      %-12s default %-8s %s [%ld..%ld]\n", sp[k].name, sp[k].def, sp[k].help, sp[k].min,
+				sp[k].max);
 	}
 }
 
