@@ -764,9 +764,11 @@ int runner_run(const struct run_options *o, const char *counters_note)
 					format_duration(eta, sizeof eta, per_cell * (total - done));
 					if (r.status == 0) {
 						csv_row(csv, &pl, pl.wl[si], &c, o->pin, &r, peer ? &pr : NULL);
-						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %llu (%s left)\n",
-							done, total, what, rep, (double)r.worker_ns / (double)r.ops,
-							(unsigned long long)r.smr.unreclaimed_peak, eta);
+						char peak[32] = "-"; /* a peer does not count it */
+						if (!peer)
+							snprintf(peak, sizeof peak, "%llu", (unsigned long long)r.smr.unreclaimed_peak);
+						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %s (%s left)\n",
+							done, total, what, rep, (double)r.worker_ns / (double)r.ops, peak, eta);
 					} else {
 						failed++;
 						fprintf(stderr, "[%d/%d] %s rep %d: FAILED: %s (%s left)\n", done, total,
