@@ -236,7 +236,8 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 		}
 		pl->wl[s] = smrb_find_workload(pl->scheme[s], o->workload);
 		if (!pl->wl[s]) {
-			if (s == 0 || !smrb_find_workload(pl->scheme[0], o->workload))
+			/* Every C scheme has every workload; a peer has lazy only. */
+			if (!smrb_find_workload(smrb_schemes[0], o->workload))
 				snprintf(err, errlen, "unknown workload '%s' (smrbench list shows them)", o->workload);
 			else
 				snprintf(err, errlen, "scheme %s cannot run workload %s", o->schemes[s], o->workload);

@@ -22,9 +22,9 @@
 
 d=$(scaled 0.3)
 list=$("$SMRBENCH" list)
-built=$(printf '%s\n' "$list" | awk '/^[^ ]/ { sec = $1; next } sec == "peers" && $2 == "built:" && $3 == "yes" { print $1 }')
+built=$(printf '%s\n' "$list" | awk '/^[^ ]/ { sec = $1; next } sec == "peers:" && $2 == "built:" && $3 == "yes" { print $1 }')
 if [ -z "$built" ]; then
-	why=$(printf '%s\n' "$list" | awk '/^[^ ]/ { sec = $1; next } sec == "peers" { sub(/.*not built: /, ""); print; exit }')
+	why=$(printf '%s\n' "$list" | awk '/^[^ ]/ { sec = $1; next } sec == "peers:" { sub(/.*not built: /, ""); print; exit }')
 	echo "1..0 # SKIP no peer is built here: ${why:-smrbench list shows no peers}"
 	exit 77
 fi
@@ -34,7 +34,7 @@ col() { awk -F, -v r="$2" -v c="$(csv_col "$1" "$3")" 'NR == r + 1 { print (c ? 
 
 for peer in jvm crossbeam-epoch; do
 	if ! printf '%s\n' "$built" | grep -qx "$peer"; then
-		why=$(printf '%s\n' "$list" | awk -v p="$peer" '/^[^ ]/ { sec = $1; next } sec == "peers" && $1 == p { sub(/.*not built: /, ""); print }')
+		why=$(printf '%s\n' "$list" | awk -v p="$peer" '/^[^ ]/ { sec = $1; next } sec == "peers:" && $1 == p { sub(/.*not built: /, ""); print }')
 		skip "$peer" "not built: $why"
 		continue
 	fi
