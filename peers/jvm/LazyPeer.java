@@ -179,11 +179,17 @@ public final class LazyPeer {
 		 * the C workload's.
 		 */
 		void batch() {
+			/* Locals, so that a get reads no field of the reader: the acquire loads of get()
+			 * would make the JIT reload a field on every iteration. */
 			long s = this.s;
+			Cell seen = this.seen;
+			final int kind = LazyPeer.this.kind;
 			for (int i = 0; i < BATCH; i++) {
 				Cell c = get();
-				if (c != seen)
+				if (c != seen) {
 					check(c);
+					seen = c;
+				}
 				switch (kind) {
 				case U64: s ^= c.v; break;
 				case BOX: s ^= c.box; break;
@@ -199,6 +205,7 @@ public final class LazyPeer {
 				}
 			}
 			this.s = s;
+			this.seen = seen;
 		}
 
 		void check(Cell c) {
@@ -208,7 +215,6 @@ public final class LazyPeer {
 			if (!holds(c))
 				error("cell of sequence " + c.seq + " holds a wrong value");
 			lastSeq = c.seq;
-			seen = c;
 		}
 	}
 

@@ -18,25 +18,29 @@ public final class Minimal {
 		Cell(long v, String s) { this.v = v; this.s = s; }
 	}
 
-	static final AtomicReference<Cell> source = new AtomicReference<>();
-	static final AtomicReference<Cell> value = new AtomicReference<>(new Cell(0, "x"));
-	static final AtomicBoolean lock = new AtomicBoolean();
-	static volatile boolean stop;
+	/* The LazyTransform is an object, as the seed's (and LazyPeer's): its fields are loaded per get. */
+	static final class Lazy {
+		final AtomicReference<Cell> source = new AtomicReference<>();
+		final AtomicReference<Cell> value = new AtomicReference<>(new Cell(0, "x"));
+		final AtomicBoolean lock = new AtomicBoolean();
 
-	static Cell get() {
-		if (source.get() != null && !lock.get() && lock.compareAndSet(false, true)) {
-			try {
-				Cell c = source.getAndSet(null);
-				if (c != null) {
-					value.set(c);
-					return c;
+		Cell get() {
+			if (source.get() != null && !lock.get() && lock.compareAndSet(false, true)) {
+				try {
+					Cell c = source.getAndSet(null);
+					if (c != null) {
+						value.set(c);
+						return c;
+					}
+				} finally {
+					lock.set(false);
 				}
-			} finally {
-				lock.set(false);
 			}
+			return value.get();
 		}
-		return value.get();
 	}
+
+	static volatile boolean stop;
 
 	static long[] ops, ns;
 	static long sink;
@@ -46,6 +50,7 @@ public final class Minimal {
 		double secs = Double.parseDouble(a[1]);
 		int len = a[2].startsWith("str:") ? Integer.parseInt(a[2].substring(4)) : 0;
 		long period = Long.parseLong(a[3]), warm = Long.parseLong(a[4]);
+		final Lazy lt = new Lazy();
 		for (int round = 0; round < 2; round++) {
 			long ms = round == 0 ? warm : (long) (secs * 1000);
 			stop = false;
@@ -58,7 +63,7 @@ public final class Minimal {
 					long n = 0, s = 0, t0 = System.nanoTime();
 					while (!stop) {
 						for (int k = 0; k < 100; k++) {
-							Cell c = get();
+							Cell c = lt.get();
 							s ^= len == 0 ? c.v : c.s.charAt(0);
 						}
 						n += 100;
@@ -75,7 +80,7 @@ public final class Minimal {
 					while (System.nanoTime() < until && !stop)
 						Thread.onSpinWait();
 					seq++;
-					source.set(new Cell(seq, len == 0 ? "" : "y".repeat(len)));
+					lt.source.set(new Cell(seq, len == 0 ? "" : "y".repeat(len)));
 				}
 			});
 			for (Thread t : ts)
