@@ -19,13 +19,16 @@ BENCH_RESULTS = results
 BENCH_FILES = bench/sets.conf bench/lazy-breakdown.exp bench/hart-threads-queue.exp \
 	bench/hart-threads-list.exp bench/hart-list-length.exp bench/hart-update-fraction.exp \
 	bench/hart-oversub.exp bench/treiber-threads.exp bench/bwtree-threads.exp \
-	bench/stall-unreclaimed.exp bench/peers-threads.exp
+	bench/stall-unreclaimed.exp
 BENCH_TOOLS = scripts/bench.py scripts/plot.py scripts/report.py scripts/table.py \
 	scripts/smrb_results.py scripts/plots/common.gp scripts/plots/emit.gp \
 	scripts/plots/lazy_breakdown.gp scripts/plots/hart_threads.gp \
 	scripts/plots/hart_list_length.gp scripts/plots/hart_update.gp \
 	scripts/plots/hart_oversub.gp scripts/plots/treiber_threads.gp \
-	scripts/plots/bwtree_threads.gp scripts/plots/stall_unreclaimed.gp scripts/plots/peers_threads.gp
+	scripts/plots/bwtree_threads.gp scripts/plots/stall_unreclaimed.gp
+# Seed 002 across languages, with the peers (peers/local.mk).
+BENCH_FILES += bench/peers-threads.exp
+BENCH_TOOLS += scripts/plots/peers_threads.gp
 EXTRA_DIST += $(BENCH_FILES) $(BENCH_TOOLS)
 
 BENCH_ARGS = --set '$(BENCH)' --smrbench ./smrbench$(EXEEXT) --bench-dir $(srcdir)/bench \

@@ -74,6 +74,13 @@ struct peer {
 	const struct workload_desc *wls[2];
 };
 
+/* Paths of peers configure did not build: never used (peer_find refuses them). */
+#ifndef SMRB_JAVA
+#define SMRB_JAVA "java"
+#endif
+#ifndef SMRB_PEER_JVM_DIR
+#define SMRB_PEER_JVM_DIR "."
+#endif
 #ifndef SMRB_PEERS_NOT_BUILT_JVM
 #define SMRB_PEERS_NOT_BUILT_JVM ""
 #endif
