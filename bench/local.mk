@@ -19,7 +19,7 @@ BENCH_RESULTS = results
 BENCH_FILES = bench/sets.conf bench/lazy-breakdown.exp bench/hart-threads-queue.exp \
 	bench/hart-threads-list.exp bench/hart-list-length.exp bench/hart-update-fraction.exp \
 	bench/hart-oversub.exp bench/treiber-threads.exp bench/bwtree-threads.exp \
-	bench/stall-unreclaimed.exp
+	bench/stall-unreclaimed.exp bench/ci-lazy.exp bench/ci-treiber.exp bench/ci-list.exp
 BENCH_TOOLS = scripts/bench.py scripts/plot.py scripts/report.py scripts/table.py \
 	scripts/smrb_results.py scripts/plots/common.gp scripts/plots/emit.gp \
 	scripts/plots/lazy_breakdown.gp scripts/plots/hart_threads.gp \

@@ -14,7 +14,7 @@
  * until one pass takes CAL_PILOT_NS, n is then scaled so that a repetition
  * takes CAL_REP_NS, and the result is the median over CAL_REPS repetitions of
  * elapsed / n, with min and max.  The loop's own overhead is included, as it
- * is in the workloads' ns per op.  Thirteen measurements of ~22 ms, a warm-up
+ * is in the workloads' ns per op.  Fourteen measurements of ~22 ms, a warm-up
  * and the DRAM buffer's setup make about 0.4 s.
  */
 #define _GNU_SOURCE
@@ -43,6 +43,7 @@
 
 #include "config.h"
 #include "harness/harness.h"
+#include "schemes/smr_delay.h"
 
 #define CAL_PILOT_NS 200000ull    /* a pilot pass long enough to time */
 /*
@@ -74,7 +75,7 @@
 enum cal_id {
 	CAL_LAZY_FLOOR, CAL_ACQ_LOAD, CAL_XCHG, CAL_CAS, CAL_MFENCE, CAL_SC_FENCE,
 	CAL_MEMBARRIER, CAL_MEMBARRIER_PEER, CAL_MALLOC64,
-	CAL_LAT_L1, CAL_LAT_L2, CAL_LAT_DRAM, CAL_CLOCK,
+	CAL_LAT_L1, CAL_LAT_L2, CAL_LAT_DRAM, CAL_CLOCK, CAL_DELAY_SPIN,
 	CAL_N
 };
 
@@ -124,6 +125,9 @@ static const struct {
 	},
 	[CAL_CLOCK] = { "clock_gettime_ns",
 		"clock_gettime(CLOCK_MONOTONIC) back to back (the vDSO when the clocksource allows it; see clocksource)" },
+	[CAL_DELAY_SPIN] = { "delay_spin_ns",
+		"one spin of smr_delay_spins() (schemes/smr_delay.h), a loop-carried dependency: the unit of the "
+		"planted slowdowns of make bench-ci-demo" },
 };
 
 struct cal_stat {
@@ -269,6 +273,12 @@ static __attribute__((noinline)) uint64_t loop_chase(void *arg, uint64_t n)
 		p = *p; /* each load's address is the previous load's value */
 	c->cur = p;
 	return (uintptr_t)p;
+}
+
+static __attribute__((noinline)) uint64_t loop_delay_spin(void *arg, uint64_t n)
+{
+	(void)arg;
+	return smr_delay_spins(n);
 }
 
 static __attribute__((noinline)) uint64_t loop_clock(void *arg, uint64_t n)
@@ -563,6 +573,7 @@ static void *calibrate_thread(void *arg)
 	measure(loop_sc_fence, NULL, UINT64_MAX / 2, &r->s[CAL_SC_FENCE]);
 	measure(loop_malloc_free, NULL, UINT64_MAX / 2, &r->s[CAL_MALLOC64]);
 	measure(loop_clock, NULL, UINT64_MAX / 2, &r->s[CAL_CLOCK]);
+	measure(loop_delay_spin, NULL, UINT64_MAX / 2, &r->s[CAL_DELAY_SPIN]);
 	measure_chase(CAL_L1_BYTES, false, &r->s[CAL_LAT_L1]);
 	measure_chase(CAL_L2_BYTES, false, &r->s[CAL_LAT_L2]);
 	measure_chase(CAL_DRAM_BYTES, true, &r->s[CAL_LAT_DRAM]);
@@ -694,26 +705,13 @@ static void calibrate_run(void)
 	cal_state = got == sizeof cal_res ? CAL_DONE : CAL_NULL;
 }
 
-/* s as a JSON string: our own texts and strerror's, so only quotes and backslashes need care. */
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void calibrate_json(FILE *f)
 {
 	if (cal_state == CAL_NOT_RUN)
 		calibrate_run();
 	if (cal_state == CAL_NULL) {
 		fprintf(f, "\"calibration\": null,\n  \"calibration_note\": ");
-		json_text(f, cal_note);
+		json_str(f, cal_note);
 		return;
 	}
 	const struct cal_result *r = &cal_res;
@@ -729,9 +727,9 @@ void calibrate_json(FILE *f)
 	fprintf(f, "    \"cpu\": %d,\n    \"peer_cpu\": %d,\n", r->cpu, r->peer_cpu);
 	fprintf(f, "    \"dram_buffer_bytes\": %u,\n    \"llc_bytes\": %llu,\n    \"thp\": ", CAL_DRAM_BYTES,
 		(unsigned long long)r->llc_bytes);
-	json_text(f, r->thp);
+	json_str(f, r->thp);
 	fprintf(f, ",\n    \"clocksource\": ");
-	json_text(f, r->clocksource);
+	json_str(f, r->clocksource);
 	fprintf(f, ",\n    \"elapsed_ms\": %.0f,\n    \"method\": {\n", (double)r->elapsed_ns / 1e6);
 	for (int i = 0; i < CAL_N; i++) {
 		const struct cal_stat *s = &r->s[i];
@@ -741,13 +739,13 @@ void calibrate_json(FILE *f)
 				(unsigned long long)s->iters, s->reps, s->min, s->max);
 		} else {
 			fprintf(f, "\"null_because\": ");
-			json_text(f, s->why);
+			json_str(f, s->why);
 			fprintf(f, ", ");
 		}
 		if (s->discarded)
 			fprintf(f, "\"reps_left_out\": %d, ", s->discarded);
 		fprintf(f, "\"how\": ");
-		json_text(f, cal_item[i].how);
+		json_str(f, cal_item[i].how);
 		fprintf(f, "}%s\n", i + 1 < CAL_N ? "," : "");
 	}
 	fprintf(f, "    }\n  }");

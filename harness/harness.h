@@ -8,7 +8,7 @@
 
 #include "harness/workload.h"
 
-/* Exit statuses: the CLI contract of DESIGN.md. */
+/* Exit statuses: part of the CLI contract (smrbench --help says them). */
 enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 
 /* ---- clock.c ---- */
@@ -22,6 +22,10 @@ enum ctr_id {
 };
 /* CSV column of each counter, per op for hardware events, per cell for software ones. */
 extern const char *const ctr_column[CTR_N];
+/* runs.csv's columns, in order: these, the counters' (ctr_column), these,
+ * then one per param (runner.c); NULL-terminated. */
+extern const char *const csv_columns_before_counters[];
+extern const char *const csv_columns_after_counters[];
 extern const bool ctr_per_op[CTR_N];
 /* Which counters this machine has (in the parent, before any fork).  Fills a
  * one-line note for the user when some are missing; returns how many exist. */
@@ -51,7 +55,6 @@ const char *pin_name(enum pin_policy p);
 int pin_parse(const char *s, enum pin_policy *p);
 /* Load the topology (hwloc).  -1 with err when hwloc fails. */
 int topology_init(char *err, size_t errlen);
-int topology_pus(void);
 /* The OS CPU index of each of n threads under policy p (-1: not pinned). */
 void pin_cpus(enum pin_policy p, int n, int *cpu);
 /* Write the machine's topology as a JSON object (for machine.json). */
@@ -95,6 +98,11 @@ void cell_set_sampling(unsigned ms, const char *path, const char *prefix);
 /* Write machine.json's content: CPU, topology, kernel, compiler, libraries, git revision,
  * the calibration. */
 void sysinfo_write(FILE *f);
+/* Write s as a JSON string, escaped (NULL: ""). */
+void json_str(FILE *f, const char *s);
+/* smrbench list --json (list_json.c): schemes with their family, workloads,
+ * columns, counters, allocators. */
+void list_json(FILE *f);
 
 /* ---- runner.c ---- */
 struct run_options {

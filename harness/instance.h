@@ -1,8 +1,9 @@
 /*
  * instance.h - one scheme's instance of every workload.
  *
- * instances/<scheme>.c defines SMR_SCHEME (and optionally SMR_SCHEME_NAME and
- * SMR_SCHEME_SUMMARY) and includes this file.  The workloads are included as
+ * instances/<scheme>.c defines SMR_SCHEME, SMR_SCHEME_SUMMARY and
+ * SMR_SCHEME_FAMILY (optionally SMR_SCHEME_NAME, and SMR_SCHEME_REFERENCE for
+ * a library's back end) and includes this file.  The workloads are included as
  * source, so the scheme's inline fast paths compile into their loops.
  */
 #ifndef SMR_SCHEME
@@ -19,6 +20,12 @@
 
 #ifndef SMR_SCHEME_NAME
 #define SMR_SCHEME_NAME SMR_STR(SMR_SCHEME)
+#endif
+#ifndef SMR_SCHEME_FAMILY
+#error "define SMR_SCHEME_FAMILY (harness/workload.h: enum smr_family) before including harness/instance.h"
+#endif
+#ifndef SMR_SCHEME_REFERENCE
+#define SMR_SCHEME_REFERENCE NULL /* ours, not a library's */
 #endif
 
 static const struct smr_param_spec SMR_SYM(scheme_params)[] = {
@@ -74,6 +81,8 @@ static void SMR_SYM(domain_stats)(void *domain, struct smr_stats *out)
 const struct scheme_desc SMR_SYM(scheme) = {
 	.name = SMR_SCHEME_NAME,
 	.summary = SMR_SCHEME_SUMMARY,
+	.family = SMR_SCHEME_FAMILY,
+	.reference = SMR_SCHEME_REFERENCE,
 	.params = SMR_SYM(scheme_params),
 	.workloads = SMR_SYM(workloads),
 	.domain_stats = SMR_SYM(domain_stats),

@@ -1,6 +1,7 @@
 /*
  * main.c - the smrbench command line.  Its options, subcommands and exit
- * statuses are a contract that scripts, CI and users rely on (DESIGN.md):
+ * statuses (smrbench --help, README "Running it yourself") are a contract
+ * that scripts, CI and users rely on:
  * extend it, don't rename it.
  */
 #include <errno.h>
@@ -19,7 +20,8 @@ static const char usage_text[] =
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
 	"                    [--sample-ms N] [--first-rep N] [--no-calibrate]\n"
-	"       smrbench list       schemes, workloads (with their params), allocators, counters\n"
+	"       smrbench list [--json]  schemes (with their family), workloads (with their params),\n"
+	"                           allocators, counters; --json: all of it, and runs.csv's columns\n"
 	"       smrbench sysinfo    what machine.json would say [--no-calibrate]\n"
 	"       smrbench --help | --version\n";
 
@@ -212,7 +214,8 @@ static int cmd_list(void)
 	printf("schemes:\n");
 	for (int i = 0; smrb_schemes[i]; i++) {
 		const struct scheme_desc *s = smrb_schemes[i];
-		printf("  %-12s %s\n", s->name, s->summary);
+		printf("  %-12s %s [%s%s%s]\n", s->name, s->summary, smr_family_name[s->family],
+		       s->reference ? "; reference: " : "", s->reference ? s->reference : "");
 		for (int k = 0; s->params[k].name; k++)
 			printf("      %-12s default %-8s %s [%ld..%ld]\n", s->params[k].name, s->params[k].def,
 			       s->params[k].help, s->params[k].min, s->params[k].max);
@@ -313,8 +316,17 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "__cell"))
 		return runner_cell_main(argc - 1, argv + 1);
-	if (!strcmp(cmd, "list"))
+	if (!strcmp(cmd, "list")) {
+		if (argc > 2 && (argc > 3 || strcmp(argv[2], "--json")))
+			return usage_error("unknown option '%s' (list takes --json)", argv[2]);
+		if (argc == 3) {
+			char note[512];
+			counters_probe(note, sizeof note);
+			list_json(stdout);
+			return EXIT_OK;
+		}
 		return cmd_list();
+	}
 	for (int a = 2; a < argc; a++) {
 		if (strcmp(argv[a], "--no-calibrate"))
 			return usage_error("unknown option '%s' (sysinfo takes --no-calibrate)", argv[a]);

@@ -188,6 +188,15 @@ void peer_list(FILE *f)
 	}
 }
 
+bool peer_info(int i, struct peer_info *out)
+{
+	if (i < 0 || i >= NPEERS)
+		return false;
+	*out = (struct peer_info){ peers[i].name, peers[i].summary, peers[i].built,
+				   peers[i].built ? NULL : peers[i].why_not, peer_params(&peers[i]) };
+	return true;
+}
+
 int peer_check(const struct cell *c, char *err, size_t errlen)
 {
 	const char *stall = cell_param(c, "stall");

@@ -15,6 +15,9 @@ struct peer_result {
 	char runtime[160];          /* what ran: the JVM's version, GC and heap; the crate's version */
 };
 
+/* runs.csv's columns after the params in a run with a peer (runner.c). */
+extern const char *const csv_columns_peers[];
+
 /* Is name a peer (built or not)? */
 bool peer_is(const char *name);
 /* A peer's scheme (its one workload: lazy) into *out: 0, *out NULL when name
@@ -25,6 +28,14 @@ int peer_find(const char *name, const struct scheme_desc **out, char *err, size_
 int peer_check(const struct cell *c, char *err, size_t errlen);
 /* `smrbench list`'s peers section. */
 void peer_list(FILE *f);
+/* What `smrbench list --json` says of peer i (false past the last one). */
+struct peer_info {
+	const char *name, *summary;
+	bool built;
+	const char *why_not;                   /* configure's reason when not built */
+	const struct smr_param_spec *params;   /* terminated by a {NULL} entry */
+};
+bool peer_info(int i, struct peer_info *out);
 /* Run one cell of a peer in a child process (the protocol: peers.c). */
 void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result *r, struct peer_result *pr);
 

@@ -14,6 +14,14 @@ extern const struct scheme_desc scheme_ext_urcu_qsbr, scheme_ext_urcu_memb, sche
 extern const struct scheme_desc scheme_ext_ck_epoch, scheme_ext_ck_hp;
 #endif
 
+const char *const smr_family_name[] = {
+	[SMR_FAMILY_NONE] = "none",
+	[SMR_FAMILY_GRACE_PERIOD] = "grace-period",
+	[SMR_FAMILY_POINTER] = "pointer",
+	[SMR_FAMILY_ERA] = "era",
+	[SMR_FAMILY_COUNT] = "count",
+};
+
 const struct scheme_desc *const smrb_schemes[] = {
 	&scheme_none,
 	&scheme_ebr,

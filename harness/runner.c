@@ -583,17 +583,30 @@ static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_po
  * scheme's instance), the measurements, and the params (the allocator is
  * one, but has its own column above and is not repeated).
  */
+const char *const csv_columns_before_counters[] = {
+	"workload", "scheme", "threads", "rep", "alloc", "object_bytes", "duration_s", "ops", "ns_per_op",
+	"ops_per_s", NULL,
+};
+const char *const csv_columns_after_counters[] = {
+	"retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb", "pin", "verify", "ended", NULL,
+};
+/* After the params, in a run with a peer (peers.c): what ran, its GC over the window. */
+const char *const csv_columns_peers[] = { "runtime", "gc_count", "gc_ms", NULL };
+
 static void csv_header(FILE *f, const struct plan *pl)
 {
-	fprintf(f, "workload,scheme,threads,rep,alloc,object_bytes,duration_s,ops,ns_per_op,ops_per_s");
+	const char *sep = "";
+	for (int i = 0; csv_columns_before_counters[i]; i++, sep = ",")
+		fprintf(f, "%s%s", sep, csv_columns_before_counters[i]);
 	for (int i = 0; i < CTR_N; i++)
 		fprintf(f, ",%s", ctr_column[i]);
-	fprintf(f, ",retired,reclaimed,unreclaimed_peak,rss_peak_kb,pin,verify,ended");
+	for (int i = 0; csv_columns_after_counters[i]; i++)
+		fprintf(f, ",%s", csv_columns_after_counters[i]);
 	for (int i = 0; i < pl->nparams; i++)
 		if (!pl->param[i].alloc_param)
 			fprintf(f, ",%s", pl->param[i].name);
-	if (pl->has_peer)
-		fprintf(f, ",runtime,gc_count,gc_ms");
+	for (int i = 0; pl->has_peer && csv_columns_peers[i]; i++)
+		fprintf(f, ",%s", csv_columns_peers[i]);
 	fputc('\n', f);
 }
 

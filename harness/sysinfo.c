@@ -11,8 +11,8 @@
 #include "harness/alloc.h"
 #include "harness/harness.h"
 
-/* Write s as a JSON string. */
-static void json_str(FILE *f, const char *s)
+/* Write s as a JSON string (NULL: an empty one). */
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s && *s; s++) {
@@ -62,8 +62,9 @@ static bool cpuinfo_field(const char *key, char *buf, size_t len)
  * The CPU's kind, "<vendor>-<family>-<model>" from /proc/cpuinfo (x86:
  * "AuthenticAMD-26-2"), or "<machine>-unknown".  A VM may show only "AMD
  * EPYC" as the model name, while a locked RMW costs 2 ns on one generation
- * and 5-6 ns on the next: ratios to `none` move with it, so the regression
- * check keeps a baseline per kind (scripts/bench_ci.sh).
+ * and 5-6 ns on the next: ratios to `none` move with it, which is why the
+ * regression check runs its baseline revision beside HEAD on the same
+ * machine (scripts/duet.py) and cross-machine figures name the kind.
  */
 static void cpu_kind(char *buf, size_t len, const char *machine)
 {

@@ -32,11 +32,6 @@ int topology_init(char *err, size_t errlen)
 	return 0;
 }
 
-int topology_pus(void)
-{
-	return npus;
-}
-
 static int count_type(hwloc_obj_type_t t)
 {
 	int n = hwloc_get_nbobjs_by_type(topo, t);

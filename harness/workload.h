@@ -97,6 +97,9 @@ struct workload_desc {
 	/* sizeof the workload's main object (its node, the scheme's header
 	 * included) in this scheme's instance: runs.csv's object_bytes. */
 	size_t object_bytes;
+	/* Hazard slots a thread of it protects at once (HP-like schemes); its
+	 * create() asks the domain for as many. */
+	int hazard_slots;
 	/* Custom param checks and cross-param checks; NULL when none.  Returns 0 or -1 with err. */
 	int (*check)(const struct cell *c, char *err, size_t errlen);
 	/* Threads beyond the workers (lazy: one producer). */
@@ -118,9 +121,27 @@ struct workload_desc {
 	int (*selftest)(void);
 };
 
+/*
+ * What a scheme is, declared once (instances/<scheme>.c) and read by the
+ * harness, `smrbench list --json` and through it the tests and scripts:
+ *   none          never frees until the end (the floor)
+ *   grace-period  frees after every thread passed a quiescent point (EBR,
+ *                 QSBR, RCU): one stalled reader holds back everything
+ *   pointer       frees what no published hazard pointer names (HP)
+ *   era           frees what no reserved era interval covers (HE, IBR)
+ *   count         frees at a zero reference count (RC)
+ * The last three are robust: a stalled reader holds back a bounded number.
+ */
+enum smr_family { SMR_FAMILY_NONE, SMR_FAMILY_GRACE_PERIOD, SMR_FAMILY_POINTER, SMR_FAMILY_ERA, SMR_FAMILY_COUNT };
+extern const char *const smr_family_name[];
+
 struct scheme_desc {
 	const char *name;
 	const char *summary;
+	enum smr_family family;
+	/* The library a reference back end wraps ("liburcu"), NULL for the
+	 * schemes this repository implements. */
+	const char *reference;
 	const struct smr_param_spec *params;  /* terminated by a {NULL} entry */
 	const struct workload_desc *const *workloads;  /* NULL-terminated */
 	/* Live counters of one of this scheme's domains (a racy snapshot). */

@@ -2,4 +2,5 @@
 #define SMR_SCHEME ebr_asym
 #define SMR_SCHEME_NAME "ebr-asym"
 #define SMR_SCHEME_SUMMARY "EBR, pin = plain store + compiler barrier; the reclaimer issues membarrier(2) before each scan"
+#define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
 #include "harness/instance.h"

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "smr_node_link.h"
+#include "smr_delay.h"
 
 /* t->local: (epoch << 1) | 1 while pinned, 0 while not. */
 #define EBR_ACTIVE 1u
@@ -63,6 +64,9 @@ void ebr_bag_flush(struct ebr_thread *t, unsigned i);
 static inline void ebr_begin(struct ebr_thread *t)
 {
 	uint64_t e = atomic_load_explicit(&t->d->epoch, memory_order_relaxed);
+#ifdef SMRB_DEMO_DELAY_SPINS
+	e += smr_delay_spins(SMRB_DEMO_DELAY_SPINS); /* make bench-ci-demo's planted slowdown (adds 0) */
+#endif
 	/*
 	 * seq_cst exchange: the announcement must be visible before any load of a
 	 * shared pointer that follows (store->load order), else a reclaimer could

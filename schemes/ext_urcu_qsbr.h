@@ -21,6 +21,6 @@
 #define EXT_URCU_QSBR 1
 #include "ext_urcu.h"
 
-#define SMR_PARAMS_ext_urcu_qsbr /* none: liburcu's own batching (see README-fairness.md) */
+#define SMR_PARAMS_ext_urcu_qsbr /* none: liburcu's own batching (README: "Reference back ends: embedding and counting") */
 
 #endif

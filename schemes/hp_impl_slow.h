@@ -78,7 +78,8 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 	/*
 	 * Register for private expedited membarrier: without it the command
 	 * scan() issues fails, and there is no cheap fallback that keeps
-	 * protect() fence-free.  Refuse to start instead (DESIGN.md).
+	 * protect() fence-free.  Refuse to start instead: a scheme that cannot
+	 * keep its own fast path does not run under its name.
 	 */
 	int mask = HP_(membarrier_)(MEMBARRIER_CMD_QUERY);
 	if (mask < 0 || !(mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) ||

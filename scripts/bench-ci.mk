@@ -1,23 +1,24 @@
 # scripts/bench-ci.mk - performance regression tracking; included by Makefile.am.
 #
-#   make bench-ci                  the CI matrix into a new results/ci-* folder, then
-#                                  compare it with results/baseline (exit 1 on a regression)
-#   make bench-ci-baseline         regenerate results/baseline (refused on a dirty tree;
-#                                  FORCE=1 overrides)
-#   make bench-ci-demo             prove it: 5 unchanged runs pass, a slowed ebr is flagged
-#                                  (works in a scratch copy under /tmp)
-# The matrix's knobs are environment variables: see scripts/bench_ci.sh --help.
-EXTRA_DIST += scripts/bench-ci.mk scripts/bench_ci.sh scripts/compare.py scripts/merge_runs.py \
-	scripts/demo_regression.sh
-
-BENCH_CI_SH = $(SHELL) $(srcdir)/scripts/bench_ci.sh --smrbench ./smrbench$(EXEEXT) --python '$(PYTHON)'
+#   make bench-ci             build the baseline revision (results/baseline/REVISION)
+#                             beside this tree, run the ci matrix on both builds, cells
+#                             interleaved, and judge the paired ratios (exit 1 on a
+#                             confirmed regression); results/ci-* keeps the run
+#   make bench-ci-baseline    record HEAD as the baseline revision (clean tree only)
+#   make bench-ci-demo        prove it: unchanged code and planted slowdowns of ebr's get
+#                             of 5/10/25/50%, 5 duets each (about 40 minutes)
+# README.md, "Performance regression tracking", says why it is built this way.
+EXTRA_DIST += scripts/bench-ci.mk scripts/duet.py scripts/bench_ci_demo.py scripts/compare.py \
+	scripts/merge_runs.py
 
 .PHONY: bench-ci bench-ci-baseline bench-ci-demo
 bench-ci: smrbench$(EXEEXT)
-	$(BENCH_CI_SH)
+	@stamp=`date -u +%Y%m%dT%H%M%SZ`; \
+	$(PYTHON) $(srcdir)/scripts/bench.py --set ci --baseline recorded --smrbench ./smrbench$(EXEEXT) \
+	  --bench-dir $(srcdir)/bench --out "$(BENCH_RESULTS)/ci-$$stamp-`hostname | cut -d. -f1`"
 
-bench-ci-baseline: smrbench$(EXEEXT)
-	force='$(FORCE)'; $(BENCH_CI_SH) --baseline $${force:+--force}
+bench-ci-baseline:
+	$(PYTHON) $(srcdir)/scripts/duet.py accept --srcdir $(srcdir)
 
-bench-ci-demo:
-	PYTHON='$(PYTHON)' $(SHELL) $(srcdir)/scripts/demo_regression.sh
+bench-ci-demo: smrbench$(EXEEXT)
+	$(PYTHON) $(srcdir)/scripts/bench_ci_demo.py --results '$(BENCH_RESULTS)'

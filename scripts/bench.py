@@ -37,6 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smrb_results as R  # noqa: E402
+import duet  # noqa: E402
 
 OVERHEAD_GUESS_S = 0.08   # fork + set-up + teardown of one cell, until measured
 CURRENT = [None]          # the smrbench call running now (stopped on an interrupt)
@@ -63,35 +64,19 @@ HARNESS_PARAMS = ("stall", "alloc")
 
 
 def smrbench_list(smrbench):
-    """{'schemes': [names], 'workloads': {name: [param names]},
-    'allocs': {name: installed?}, 'default_alloc': name} from `smrbench list`.
-    A line at the left margin opens a section ('schemes:', ...)."""
-    out = subprocess.run([smrbench, "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    """{'schemes': [names], 'native': [names of this repository's own schemes],
+    'workloads': {name: [param names]}, 'allocs': {name: installed?},
+    'default_alloc': name} from `smrbench list --json`."""
+    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          universal_newlines=True, check=True).stdout
-    schemes, workloads, allocs, peers, section, cur = [], {}, {}, {}, None, None
-    default_alloc = None
-    for line in out.splitlines():
-        if line and not line[0].isspace():
-            section = line.rstrip(":")
-            m = re.match(r"^default allocator: (\S+)", line)
-            if m:
-                default_alloc = m.group(1)
-            continue
-        m = re.match(r"^  (\S+)", line)
-        m6 = re.match(r"^      (\S+)", line)
-        if section == "schemes" and m:
-            schemes.append(m.group(1))
-        elif section == "workloads" and m:
-            cur = m.group(1)
-            workloads[cur] = []
-        elif section == "workloads" and m6 and cur:
-            workloads[cur].append(m6.group(1))
-        elif section == "peers" and m:
-            peers[m.group(1)] = re.match(r"^  \S+\s+built: yes\b", line) is not None
-        elif section == "allocators" and m:
-            allocs[m.group(1)] = re.match(r"^  \S+\s+installed: yes\b", line) is not None
-    return {"schemes": schemes, "workloads": workloads, "allocs": allocs,
-            "default_alloc": default_alloc, "peers": peers}
+    j = json.loads(out)
+    return {"schemes": [s["name"] for s in j["schemes"]],
+            "native": [s["name"] for s in j["schemes"] if not s["reference"]],
+            "workloads": {w["name"]: [p["name"] for p in w["params"]] for w in j["workloads"]},
+            "allocs": {a["name"]: a["installed"] for a in j["allocators"]},
+            "default_alloc": j["default_allocator"],
+            # Peers (harness/peers.c): name -> built here?
+            "peers": {p["name"]: p["built"] for p in j.get("peers", [])}}
 
 
 def machine_pus(smrbench):
@@ -140,6 +125,8 @@ def resolve(exp, have, pus):
             return None, "workload %s has no param %s" % (wl, k[len(wl) + 1:])
     if exp["schemes"] in ("all", ""):
         schemes = list(have["schemes"])
+    elif exp["schemes"] == "native":       # ours, without the libraries' back ends
+        schemes = list(have["native"])
     else:
         schemes = [s for s in R._split_list(exp["schemes"]) if s in have["schemes"]]
     if not schemes:
@@ -295,7 +282,7 @@ def children_of(pid):
     return kids
 
 
-def run_call(smrbench, exp_dir, run, call, prefix, progress, remaining, cell_timeout):
+def run_call(smrbench, exp_dir, run, call, prefix, progress, remaining, cell_timeout, env=None):
     """One smrbench call; returns (exit status, stderr tail).
 
     remaining: [cells of this experiment left, seconds of the later
@@ -317,7 +304,7 @@ def run_call(smrbench, exp_dir, run, call, prefix, progress, remaining, cell_tim
         f.write(" ".join(cmd) + "\n")
     tail = []
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         universal_newlines=True, bufsize=1)
+                         universal_newlines=True, bufsize=1, env=env)
     CURRENT[0] = p
     lines = queue.Queue()
 
@@ -457,6 +444,128 @@ def print_plan(plan):
         fmt_time(plan["estimate_s"]), OVERHEAD_GUESS_S))
 
 
+# ---- duet: a baseline revision and HEAD, interleaved (make bench-ci) ----
+
+def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
+    """Every cell of one experiment on both sides, interleaved cell by cell:
+    each cell runs on one build and at once on the other, one smrbench call
+    per cell and side, the order alternating from cell to cell and flipping
+    from one repetition to the next (neither side always runs second).  A
+    busy moment of the machine then falls on both sides of a pair.  Cells
+    already in a side's part-*/runs.csv are kept (resume).  Returns the
+    failed calls."""
+    bins = {"base": plan["baseline"]["smrbench"], "head": plan["smrbench"]}
+    # Calibrating once per side is enough (machine.json of its first call).
+    quiet = dict(os.environ, SMRBENCH_NO_CALIBRATE="1")
+    dirs = {side: os.path.join(exp_dir, side) for side in duet.SIDES}
+    for d in dirs.values():
+        os.makedirs(d, exist_ok=True)
+    have = {side: done_cells(dirs[side], run) for side in duet.SIDES}
+    cells = all_cells(run)
+    left = sum(len([c for c in cells if c not in have[side]]) for side in duet.SIDES)
+    failed = 0
+    per_rep = len(cells) // run["reps"]   # all_cells lists them repetition by repetition
+    for n, cell in enumerate(cells):
+        # Alternate within a repetition and flip between repetitions: each cell
+        # runs base first in some repetitions and head first in the others.
+        for side in (duet.SIDES if (n % per_rep + cell[2]) % 2 else duet.SIDES[::-1]):
+            if cell in have[side]:
+                continue
+            env = quiet if plan["calibrated"].get(side) else None
+            rc, tail = run_call(bins[side], dirs[side], run, plan_calls(run, [cell])[0],
+                                "%s %s" % (prefix, side), progress,
+                                [left, later_cells * (run["duration"] + progress.overhead), later_cells],
+                                a.cell_timeout or 120 + 10 * run["duration"], env)
+            plan["calibrated"][side] = True
+            left -= 1
+            if rc < 0 or rc == 130:
+                raise KeyboardInterrupt
+            if rc == 2:
+                why = next((t for t in reversed(tail) if t.startswith("smrbench:")), "usage error")
+                raise duet.DuetError("the %s build refused the matrix: %s" % (side, why))
+            failed += rc != 0
+    for side in duet.SIDES:
+        merge(dirs[side], run)
+    return failed
+
+
+def confirm_run(run, flagged):
+    """The flagged cells of one experiment, with the normaliser, as a run of
+    their own (same params, duration and repetitions)."""
+    schemes = [duet.NORMALISER] + sorted({k[1] for k in flagged})
+    threads = sorted({k[2] for k in flagged})
+    return dict(run, schemes=schemes, threads=threads)
+
+
+def duet_verdict(out, runs, sub, min_effect, title):
+    res = duet.verdicts(*[sum((R.merge_parts(os.path.join(out, name, sub, side), "runs.csv")
+                                for name in runs), []) for side in duet.SIDES], min_effect)
+    with open(os.path.join(out, "verdict%s.txt" % ("-" + sub if sub else "")), "w") as f:
+        duet.report(res, min_effect, title, f)
+    return duet.report(res, min_effect, title)
+
+
+def duet_main(a, plan, out, todo):
+    """make bench-ci: run the set on both builds, judge the paired ratios,
+    re-run flagged cells once, fail on cells flagged twice."""
+    progress = Progress()
+    plan.setdefault("calibrated", {})
+    min_effect = a.min_effect / 100
+    runs = {x["exp"]["name"]: x["run"] for x in plan["experiments"] if x["run"]}
+    failed = 0
+    for i, (e, run, exp_dir, _) in enumerate(todo):
+        later = sum(2 * len(all_cells(r)) for _, r, _, _ in todo[i + 1:])
+        failed += run_duet_exp(a, plan, run, exp_dir, "[exp %d/%d %s]" % (i + 1, len(todo), e["name"]),
+                               progress, later)
+        with open(os.path.join(exp_dir, "done"), "w") as f:
+            f.write("{}\n")
+        save_plan(out, plan)
+    base = plan["baseline"]
+    title = "base %s vs head %s" % (base["rev"][:12], plan.get("head_rev", "?"))
+    flagged = duet_verdict(out, runs, "", min_effect, title)
+    confirmed = []
+    if flagged and not a.no_confirm:
+        log("confirming: the %d flagged cell(s) run once more, paired (a regression must show twice)"
+            % len(flagged))
+        for name, run in runs.items():
+            mine = [k for k in flagged if k[0] == run["workload"]]
+            if mine:
+                run_duet_exp(a, plan, confirm_run(run, mine), os.path.join(out, name, "confirm"),
+                             "[confirm %s]" % name, progress, 0)
+        again = duet_verdict(out, runs, "confirm", min_effect, "confirmation: " + title)
+        confirmed = [k for k in flagged if k in again]
+        if not confirmed:
+            log("not confirmed: no cell regressed in both runs (noise); passing")
+    elif flagged:
+        confirmed = flagged
+    plan["finished"] = True
+    save_plan(out, plan)
+    with open(os.path.join(out, "confirmed.txt"), "w") as f:
+        f.write("".join(duet.name(k) + "\n" for k in confirmed))
+    for k in confirmed:
+        log("CONFIRMED REGRESSION: %s" % duet.name(k))
+    if failed:
+        log("%d smrbench call(s) had failed cells (see */*/part-*/failures.log)" % failed)
+    print(out)
+    return 1 if confirmed or failed else 0
+
+
+def duet_baseline(a, out_plan):
+    """The baseline build's binary and revision: --baseline-smrbench as given,
+    else --baseline REV (or `recorded`: results/baseline/REVISION) built here."""
+    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if out_plan and out_plan.get("baseline"):
+        return out_plan["baseline"]
+    if a.baseline_smrbench:
+        return {"rev": a.baseline_smrbench, "smrbench": os.path.abspath(a.baseline_smrbench)}
+    commit = duet.read_revision(src) if a.baseline == "recorded" else duet.resolve_commit(src, a.baseline)
+    into = os.path.abspath(os.path.join(a.baseline_build_dir, commit[:12]))
+    log("building the baseline revision %s into %s (git archive; this build's configure flags)"
+        % (commit[:12], into))
+    binary = duet.build_revision(src, commit, into, duet.configure_args("."))
+    return {"rev": commit, "smrbench": binary}
+
+
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -473,7 +582,23 @@ def main(argv=None):
     ap.add_argument("--last-file", help="write the results folder's path into this file")
     ap.add_argument("--cell-timeout", type=float, default=0,
                     help="kill a cell silent for this many seconds (default 120 + 10 x duration)")
+    ap.add_argument("--baseline", metavar="REV",
+                    help="duet mode (make bench-ci): also build git revision REV (`recorded`: the one in "
+                         "results/baseline/REVISION) and run every cell on both builds, interleaved; "
+                         "exit 1 on a confirmed regression")
+    ap.add_argument("--baseline-smrbench", metavar="PATH",
+                    help="duet mode with an already built baseline binary")
+    ap.add_argument("--baseline-build-dir", default="bench-ci-base",
+                    help="where --baseline revisions are built (default ./bench-ci-base/<commit>)")
+    ap.add_argument("--min-effect", type=float, default=100 * duet.MIN_EFFECT, metavar="PCT",
+                    help="duet: the smallest slowdown, in percent, that counts (default %g)"
+                    % (100 * duet.MIN_EFFECT))
+    ap.add_argument("--no-confirm", action="store_true",
+                    help="duet: fail on the first verdict, without re-running flagged cells")
     a = ap.parse_args(argv)
+    if a.baseline and a.baseline_smrbench:
+        log("--baseline and --baseline-smrbench exclude each other")
+        return 2
 
     sets = R.load_sets(a.bench_dir)
     if a.set not in sets:
@@ -481,8 +606,8 @@ def main(argv=None):
         return 2
     try:
         have = smrbench_list(a.smrbench)
-    except (OSError, subprocess.CalledProcessError) as e:
-        log("cannot run %s list: %s" % (a.smrbench, e))
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        log("cannot run %s list --json: %s" % (a.smrbench, e))
         return 2
     pus = machine_pus(a.smrbench)
     exps = R.load_experiments(a.bench_dir, a.set)
@@ -514,6 +639,15 @@ def main(argv=None):
         return 2
     if not plan:
         plan = build_plan(a, exps, have, pus, sets)
+        if a.baseline or a.baseline_smrbench:
+            try:
+                plan["baseline"] = duet_baseline(a, None)
+            except duet.DuetError as e:
+                log(str(e))
+                return 2
+            plan["head_rev"] = subprocess.run(
+                ["git", "-C", here, "describe", "--always", "--dirty", "--abbrev=12"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
         save_plan(out, plan)
     print_plan(plan)
     if plan["schemes"] != have["schemes"]:
@@ -535,17 +669,29 @@ def main(argv=None):
         have_cells = done_cells(exp_dir, run)
         missing = [c for c in all_cells(run) if c not in have_cells]
         todo.append((e, run, exp_dir, missing))
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    if plan.get("baseline"):
+        try:
+            return duet_main(a, plan, out, todo)
+        except duet.DuetError as e:
+            log(str(e))
+            return 2
+        except KeyboardInterrupt:
+            p = CURRENT[0]
+            if p and p.poll() is None:
+                p.terminate()
+                p.wait()
+            save_plan(out, plan)
+            log("interrupted: finished cells are kept; run the same command again to resume %s" % out)
+            return 130
     total_left = sum(len(t[3]) for t in todo)
     progress = Progress()
     secs_left = sum(len(m) * (r["duration"] + OVERHEAD_GUESS_S) for _, r, _, m in todo)
     log("%d cells to run into %s, ~%s" % (total_left, out, fmt_time(secs_left)))
 
-    interrupted = [False]
-
-    def on_term(signum, frame):
-        interrupted[0] = True
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
 
     status = 0
     t_set = time.time()

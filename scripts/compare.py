@@ -2,7 +2,9 @@
 """compare.py OLD NEW - has a reclamation scheme become slower between two runs?
 
 OLD and NEW are results folders (holding runs.csv) or runs.csv files written by
-`smrbench run` (or merged by scripts/merge_runs.py, as `make bench-ci` does).
+`smrbench run` (or merged by scripts/merge_runs.py).  `make bench-ci` judges
+its paired runs with scripts/duet.py instead; this compares any two runs, e.g.
+folders of results/history from different days or machines.
 
 Method (the "why" is in README.md, "Performance regression tracking"):
   * A cell is (workload, scheme, threads, alloc, pin, every param column).
@@ -351,7 +353,7 @@ def main(argv):
                     help="exit 2 if a cell of OLD is missing from NEW (default: note it)")
     ap.add_argument("--flagged", metavar="FILE",
                     help="write the regressed cells to FILE, one 'workload scheme threads' line each "
-                         "(scripts/bench_ci.sh re-runs them to confirm)")
+                         "(e.g. to re-run them)")
     try:
         args = ap.parse_args(argv)
     except SystemExit as e:

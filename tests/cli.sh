@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/cli.sh - the command line contract of DESIGN.md: exit 2 with exactly
+# tests/cli.sh - the command line contract (smrbench --help): exit 2 with exactly
 # one line on stderr naming the bad value for every usage error, results
 # folders never overwritten, and the CSV + machine.json a good run writes.
 . "${srcdir:-.}/tests/lib.sh"
@@ -77,7 +77,7 @@ check "$rc" "cli run -w lazy -s none,ebr,qsbr -t 1,2 -d $dur -r 2: exit $rc"
 csv=$good/runs.csv
 if [ -s "$csv" ]; then
 	header=$(head -n 1 "$csv")
-	# DESIGN.md's columns, the software counters, and every param of lazy
+	# runs.csv's fixed columns, the software counters, and every param of lazy
 	# (from `smrbench list`: the lines under "  lazy", indented 6).
 	params=$("$SMRBENCH" list | awk '/^[^ ]/ { sec = $1 } sec == "workloads:" && /^  [^ ]/ { wl = $1 }
 		sec == "workloads:" && wl == "lazy" && /^      [^ ]/ { print $1 }')
@@ -88,7 +88,7 @@ if [ -s "$csv" ]; then
 		[ "$(csv_col "$csv" "$c")" -gt 0 ] || missing="$missing $c"
 	done
 	if [ -z "$missing" ] && [ -n "$params" ]; then
-		ok "cli runs.csv header has DESIGN.md's columns, the software counters and lazy's params ($(echo $params))"
+		ok "cli runs.csv header has the fixed columns, the software counters and lazy's params ($(echo $params))"
 	else
 		[ -n "$missing" ] || missing=" the params of lazy (none found in list)"
 		not_ok "cli runs.csv header lacks:$missing"

@@ -32,8 +32,9 @@ TEST_EXTENSIONS += .py
 PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 PY_LOG_COMPILER = $(PYTHON)
 TESTS += tests/compare_test.py
-# scripts/bench_ci.sh's decisions (sessions, confirmation), on tiny real runs.
-TESTS += tests/bench_ci_test.sh
+# make bench-ci's duet (scripts/duet.py, bench.py --baseline*): the paired verdict,
+# interleaving, confirmation, the baseline revision; on tiny real runs.
+TESTS += tests/duet_test.py
 # The bench runner, sampling, the stalled thread, figures and report.html (a tiny real run).
 TESTS += tests/report_test.py
 # The pool allocator (-P alloc=pool) alone: a C program printing TAP, linked with libsmr.a.

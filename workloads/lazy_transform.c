@@ -30,6 +30,7 @@
 enum lt_kind { LT_U64, LT_BOX, LT_RC, LT_STR };
 
 #define LT_CANARY 0x5eedcafe12345678ull
+#define LT_HAZARD_SLOTS 1 /* the cached value cell a get reads */
 
 /* The encoded value of sequence number s: what every payload of s holds. */
 static inline uint64_t lt_encode(uint64_t s)
@@ -479,7 +480,7 @@ static void *lt_create(struct cell *c, char *err, size_t errlen)
 		return NULL;
 	}
 	st->period_ns = cell_param_long(c, "period");
-	c->smr.hazard_slots = 1;
+	c->smr.hazard_slots = LT_HAZARD_SLOTS;
 	st->dom = smr_domain_create(&c->smr, err, errlen);
 	if (!st->dom) {
 		free(st);
@@ -541,6 +542,7 @@ static void lt_destroy(void *state, struct smr_stats *out)
 static const struct workload_desc wl_lazy = {
 	.name = "lazy",
 	.object_bytes = sizeof(struct lt_cell),
+	.hazard_slots = LT_HAZARD_SLOTS,
 	.summary = "LazyTransform (seed 002): one producer publishes, readers get the cached transform",
 	.params = lt_params,
 	.check = lt_check,

@@ -32,6 +32,7 @@
 
 #define LS_CANARY 0x1157ca1eu
 #define LS_MARK ((uintptr_t)1)
+#define LS_HAZARD_SLOTS 3 /* prev's node, cur, next (ls_find rotates them) */
 
 /*
  * The scheme's header, a 32-bit key (keys < 2 * 1e8) and the link: 32 bytes
@@ -291,7 +292,7 @@ static void *ls_create(struct cell *c, char *err, size_t errlen)
 	st->update_thresh = st->update_all ? UINT32_MAX : (uint32_t)(u * 4294967296.0);
 	st->nrecs = c->threads + 1;
 	st->rec = smr_aligned_calloc((size_t)st->nrecs, sizeof *st->rec);
-	c->smr.hazard_slots = 3;
+	c->smr.hazard_slots = LS_HAZARD_SLOTS;
 	st->dom = smr_domain_create(&c->smr, err, errlen);
 	if (!st->dom) {
 		free(st->rec);
@@ -523,6 +524,7 @@ static int ls_selftest(void)
 static const struct workload_desc wl_list = {
 	.name = "list",
 	.object_bytes = sizeof(struct ls_node),
+	.hazard_slots = LS_HAZARD_SLOTS,
 	.summary = "Michael's lock-free ordered list (Hart et al.): searches, inserts and deletes",
 	.params = ls_params,
 	.create = ls_create,

@@ -30,6 +30,7 @@
 #include "workloads/common.h"
 
 #define MSQ_CANARY 0x4d5371756575ca7bull
+#define MSQ_HAZARD_SLOTS 2 /* head (or tail) and its next */
 
 struct msq_node {
 	struct smr_node node;
@@ -242,7 +243,7 @@ static void *msq_create(struct cell *c, char *err, size_t errlen)
 	st->rec = smr_aligned_calloc((size_t)st->nrecs, sizeof *st->rec);
 	for (int i = 0; i < st->nrecs; i++)
 		st->rec[i].last = calloc((size_t)st->nrecs, sizeof *st->rec[i].last);
-	c->smr.hazard_slots = 2;
+	c->smr.hazard_slots = MSQ_HAZARD_SLOTS;
 	st->dom = smr_domain_create(&c->smr, err, errlen);
 	if (!st->dom) {
 		msq_free_state(st);
@@ -501,6 +502,7 @@ static int msq_selftest(void)
 static const struct workload_desc wl_msqueue = {
 	.name = "msqueue",
 	.object_bytes = sizeof(struct msq_node),
+	.hazard_slots = MSQ_HAZARD_SLOTS,
 	.summary = "Michael-Scott queue (Hart et al.): enqueue or dequeue on a coin flip",
 	.params = msq_params,
 	.create = msq_create,

@@ -25,6 +25,7 @@
 #include "workloads/common.h"
 
 #define TR_CANARY 0x7ae1be45ac4c0de1ull
+#define TR_HAZARD_SLOTS 1 /* the top node */
 
 struct tr_node {
 	struct smr_node node;
@@ -159,7 +160,7 @@ static void *tr_create(struct cell *c, char *err, size_t errlen)
 	struct tr_state *st = smr_aligned_calloc(1, sizeof *st);
 	st->nrecs = c->threads + 1;
 	st->rec = smr_aligned_calloc((size_t)st->nrecs, sizeof *st->rec);
-	c->smr.hazard_slots = 1;
+	c->smr.hazard_slots = TR_HAZARD_SLOTS;
 	st->dom = smr_domain_create(&c->smr, err, errlen);
 	if (!st->dom) {
 		free(st->rec);
@@ -374,6 +375,7 @@ static int tr_selftest(void)
 static const struct workload_desc wl_treiber = {
 	.name = "treiber",
 	.object_bytes = sizeof(struct tr_node),
+	.hazard_slots = TR_HAZARD_SLOTS,
 	.summary = "Treiber stack (Hart et al.): push/pop pairs on one shared stack",
 	.params = tr_params,
 	.create = tr_create,

@@ -1801,6 +1801,7 @@ static int bw_selftest(void)
 static const struct workload_desc wl_bwtree = {
 	.name = "bwtree",
 	.object_bytes = sizeof(struct bw_insert),
+	.hazard_slots = BW_HAZARD_SLOTS,
 	.summary = "Bw-tree inserts (ICDE'13 / OpenBw-Tree): mapping table, delta chains, consolidation, splits",
 	.params = bw_params,
 	.create = bw_create,
