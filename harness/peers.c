@@ -147,8 +147,7 @@ int peer_find(const char *name, const struct scheme_desc **out, char *err, size_
 	if (!p)
 		return 0;
 	if (!p->built) {
-		snprintf(err, errlen, "peer %s is not built: %s (scripts/setup.sh installs it; then configure)", name,
-			 p->why_not);
+		snprintf(err, errlen, "peer %s is not built: %s", name, p->why_not);
 		return -1;
 	}
 	if (access(p->artifact, R_OK) < 0) {
