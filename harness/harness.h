@@ -14,7 +14,7 @@ enum { EXIT_OK = 0, EXIT_RUN_FAILED = 1, EXIT_USAGE = 2 };
 /* ---- clock.c ---- */
 uint64_t clock_now_ns(void);
 
-/* ---- counters.c: PAPI per thread, or empty columns ---- */
+/* ---- counters.c: PAPI per thread, the kernel's software events, or empty columns ---- */
 enum ctr_id {
 	CTR_CYCLES, CTR_INSTR, CTR_L1D_MISS, CTR_LLC_MISS, CTR_BR_MISS,
 	CTR_CTX_SWITCHES, CTR_PAGE_FAULTS, CTR_MIGRATIONS,
@@ -31,13 +31,24 @@ extern const bool ctr_per_op[CTR_N];
  * one-line note for the user when some are missing; returns how many exist. */
 int counters_probe(char *note, size_t notelen);
 bool counters_available(enum ctr_id id);
-/* What counters_probe() found, as CTR_N '0'/'1' characters: how a
+/* What counters_probe() found, one character per counter (0 none, 1 PAPI,
+ * k perf_event_open, u perf_event_open user mode only, r getrusage): how a
  * re-executed cell process (smrbench __cell) inherits it.  set: -1 if the
  * mask is malformed. */
 void counters_mask_get(char out[CTR_N + 1]);
 int counters_mask_set(const char *mask);
 /* PAPI name of each counter, and the library's version ("none" without PAPI). */
 const char *counters_event_name(enum ctr_id id);
+/* Where counter id comes from ("papi:PAPI_TOT_CYC",
+ * "perf_event_open:PERF_COUNT_SW_CONTEXT_SWITCHES", "getrusage:RUSAGE_THREAD:..."),
+ * NULL when nothing gives it.  Valid after counters_probe() or _mask_set(). */
+const char *counters_source(enum ctr_id id);
+/* --counters / SMRBENCH_COUNTERS: auto (PAPI, the kernel for the software
+ * events PAPI lacks), papi (PAPI only), kernel (software events from the
+ * kernel even where PAPI has them).  Set before counters_probe(). */
+enum ctr_mode { CTR_MODE_AUTO, CTR_MODE_PAPI, CTR_MODE_KERNEL };
+int counters_mode_parse(const char *s, enum ctr_mode *m);
+void counters_mode_set(enum ctr_mode m);
 const char *counters_papi_version(void);
 /* In a cell's process, before its threads start. */
 void counters_process_init(void);

@@ -10,7 +10,7 @@
  *     "counters":  [ { event, column, available } ],
  *     "allocators": [ { name, installed, preload, library, package, summary } ],
  *     "peers":     [ { name, summary, built, why_not, params } ],
- *     "peer_columns": [ the columns a run with a peer adds after the params ],
+ *     "peer_columns": [ the columns a run with a peer adds, just before `ended` ],
  *     "default_allocator": name }
  *
  * robust: a stalled reader holds back a bounded number of objects (every
@@ -157,7 +157,11 @@ void list_json(FILE *f)
 		json_str(f, counters_event_name((enum ctr_id)i));
 		key(f, ",", "column");
 		json_str(f, ctr_column[i]);
-		fprintf(f, ",\"available\":%s}", counters_available((enum ctr_id)i) ? "true" : "false");
+		fprintf(f, ",\"available\":%s", counters_available((enum ctr_id)i) ? "true" : "false");
+		/* Where it comes from (PAPI, perf_event_open, getrusage), as machine.json's counter_sources. */
+		key(f, ",", "source");
+		str_or_null(f, counters_source((enum ctr_id)i));
+		fputc('}', f);
 	}
 	key(f, "],\n", "allocators");
 	fputc('[', f);

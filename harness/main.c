@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"                    [-d|--duration SECONDS] [-r|--reps N] [-p|--pin compact|scatter|none]\n"
 	"                    [-o|--out DIR] [-P|--param key=value[,value..] ...]\n"
 	"                    [--sample-ms N] [--first-rep N] [--no-calibrate]\n"
+	"                    [--counters auto|papi|kernel]\n"
 	"       smrbench list [--json]  schemes (with their family), workloads (with their params),\n"
 	"                           allocators, counters; --json: all of it, and runs.csv's columns\n"
 	"       smrbench sysinfo    what machine.json would say [--no-calibrate]\n"
@@ -47,6 +48,15 @@ static const char help_text[] =
 	"      --no-calibrate     (run, sysinfo) skip measuring what the primitives cost\n"
 	"                         here (~0.4 s): machine.json's \"calibration\" is null\n"
 	"                         (so does SMRBENCH_NO_CALIBRATE=1 in the environment)\n"
+	"      --counters MODE    where the software counters\n"
+	"                         (ctx_switches, page_faults, migrations) come from:\n"
+	"                         auto (default) PAPI's perf_event component, else the\n"
+	"                         kernel (perf_event_open, else getrusage RUSAGE_THREAD);\n"
+	"                         papi: PAPI only; kernel: the kernel even where PAPI\n"
+	"                         has them.  Hardware counters are always PAPI's.\n"
+	"                         machine.json's counter_sources and smrbench list\n"
+	"                         name each column's source.  SMRBENCH_COUNTERS=MODE in\n"
+	"                         the environment sets it for run, list and sysinfo\n"
 	"  -P stall=0,1           harness param: one extra thread enters the scheme's\n"
 	"                         critical section and stays there for the whole cell\n"
 	"  -P alloc=A,B,..        the allocator: glibc, jemalloc, mimalloc, tcmalloc or pool\n"
@@ -100,6 +110,7 @@ static int cmd_run(int argc, char **argv)
 		{ "sample-ms", required_argument, NULL, 256 },
 		{ "first-rep", required_argument, NULL, 257 },
 		{ "no-calibrate", no_argument, NULL, 258 },
+		{ "counters", required_argument, NULL, 259 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -175,6 +186,13 @@ static int cmd_run(int argc, char **argv)
 		case 258:
 			calibrate_skip("skipped: --no-calibrate");
 			break;
+		case 259: {
+			enum ctr_mode m;
+			if (counters_mode_parse(optarg, &m) < 0)
+				return usage_error("bad counters mode '%s' (want auto, papi or kernel)", optarg);
+			counters_mode_set(m);
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -232,9 +250,12 @@ static int cmd_list(void)
 	char note[512];
 	counters_probe(note, sizeof note);
 	printf("counters on this machine:\n");
-	for (int i = 0; i < CTR_N; i++)
-		printf("  %-24s %-18s %s\n", counters_event_name((enum ctr_id)i), ctr_column[i],
-		       counters_available((enum ctr_id)i) ? "available" : "not available");
+	/* The PAPI name first: scripts and tests match lines by it. */
+	for (int i = 0; i < CTR_N; i++) {
+		const char *src = counters_source((enum ctr_id)i);
+		printf("  %-24s %-18s %s%s\n", counters_event_name((enum ctr_id)i), ctr_column[i],
+		       src ? "available from " : "not available", src ? src : "");
+	}
 	/* Last: scripts read the sections above by their headers. */
 	printf("allocators:\n");
 	const char *san = alloc_sanitizer_owner();
@@ -290,6 +311,13 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	/* The test suite runs hundreds of short cells: it sets this once instead of
 	 * passing --no-calibrate to every call (tests/local.mk). */
+	const char *cmode = getenv("SMRBENCH_COUNTERS");
+	if (cmode && *cmode) {
+		enum ctr_mode m;
+		if (counters_mode_parse(cmode, &m) < 0)
+			return usage_error("bad SMRBENCH_COUNTERS '%s' (want auto, papi or kernel)", cmode);
+		counters_mode_set(m);
+	}
 	const char *nocal = getenv("SMRBENCH_NO_CALIBRATE");
 	if (nocal && *nocal && strcmp(nocal, "0"))
 		calibrate_skip("skipped: SMRBENCH_NO_CALIBRATE is set");

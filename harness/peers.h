@@ -15,7 +15,7 @@ struct peer_result {
 	char runtime[160];          /* what ran: the JVM's version, GC and heap; the crate's version */
 };
 
-/* runs.csv's columns after the params in a run with a peer (runner.c). */
+/* runs.csv's columns a run with a peer adds, before `ended` (runner.c). */
 extern const char *const csv_columns_peers[];
 
 /* Is name a peer (built or not)? */

@@ -590,7 +590,7 @@ const char *const csv_columns_before_counters[] = {
 const char *const csv_columns_after_counters[] = {
 	"retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb", "pin", "verify", "ended", NULL,
 };
-/* After the params, in a run with a peer (peers.c): what ran, its GC over the window. */
+/* Before `ended`, in a run with a peer (peers.c): what ran, its GC over the window. */
 const char *const csv_columns_peers[] = { "runtime", "gc_count", "gc_ms", NULL };
 
 static void csv_header(FILE *f, const struct plan *pl)
@@ -600,13 +600,15 @@ static void csv_header(FILE *f, const struct plan *pl)
 		fprintf(f, "%s%s", sep, csv_columns_before_counters[i]);
 	for (int i = 0; i < CTR_N; i++)
 		fprintf(f, ",%s", ctr_column[i]);
-	for (int i = 0; csv_columns_after_counters[i]; i++)
+	for (int i = 0; csv_columns_after_counters[i]; i++) {
+		/* A peer's columns go before `ended`: the params are what follows it. */
+		for (int k = 0; pl->has_peer && !strcmp(csv_columns_after_counters[i], "ended") && csv_columns_peers[k]; k++)
+			fprintf(f, ",%s", csv_columns_peers[k]);
 		fprintf(f, ",%s", csv_columns_after_counters[i]);
+	}
 	for (int i = 0; i < pl->nparams; i++)
 		if (!pl->param[i].alloc_param)
 			fprintf(f, ",%s", pl->param[i].name);
-	for (int i = 0; pl->has_peer && csv_columns_peers[i]; i++)
-		fprintf(f, ",%s", csv_columns_peers[i]);
 	fputc('\n', f);
 }
 
@@ -639,16 +641,16 @@ static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *
 	csv_count(f, pr ? pr->retired : (int64_t)r->smr.retired);
 	csv_count(f, pr ? pr->reclaimed : (int64_t)r->smr.reclaimed);
 	csv_count(f, pr ? -1 : (int64_t)r->smr.unreclaimed_peak);
-	fprintf(f, ",%llu,%s,ok,%s", (unsigned long long)r->rss_peak_kb, pin_name(pin),
-		r->finished_early ? "done" : "duration");
-	for (int i = 0; i < pl->nparams; i++)
-		if (!pl->param[i].alloc_param)
-			fprintf(f, ",%s", cell_param(c, pl->param[i].name) ? cell_param(c, pl->param[i].name) : "");
+	fprintf(f, ",%llu,%s,ok", (unsigned long long)r->rss_peak_kb, pin_name(pin));
 	if (pl->has_peer) {
 		fprintf(f, ",%s", pr ? pr->runtime : "");
 		csv_count(f, pr ? pr->gc_count : -1);
 		csv_count(f, pr ? pr->gc_ms : -1);
 	}
+	fprintf(f, ",%s", r->finished_early ? "done" : "duration");
+	for (int i = 0; i < pl->nparams; i++)
+		if (!pl->param[i].alloc_param)
+			fprintf(f, ",%s", cell_param(c, pl->param[i].name) ? cell_param(c, pl->param[i].name) : "");
 	fputc('\n', f);
 	fflush(f);
 }

@@ -155,6 +155,18 @@ void sysinfo_write(FILE *f)
 		json_str(f, counters_event_name((enum ctr_id)i));
 		fprintf(f, ": %s", counters_available((enum ctr_id)i) ? "true" : "false");
 	}
+	/* Which source filled each CSV column (null: the column is empty). */
+	fprintf(f, "},\n  \"counter_sources\": {");
+	for (int i = 0; i < CTR_N; i++) {
+		const char *src = counters_source((enum ctr_id)i);
+		fprintf(f, "%s", i ? ", " : "");
+		json_str(f, ctr_column[i]);
+		fprintf(f, ": ");
+		if (src)
+			json_str(f, src);
+		else
+			fprintf(f, "null");
+	}
 	fprintf(f, "},\n  ");
 	calibrate_json(f);
 	fprintf(f, "\n}\n");

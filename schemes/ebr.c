@@ -64,8 +64,15 @@ static void try_advance(struct ebr_domain *d)
 	 * ebr_begin's locked exchange gives, paid here instead of per read.
 	 * Should it ever fail, do not advance: nothing is freed, which is safe.
 	 */
-	if (d->asym && syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
-		return;
+	bool fenced = false;
+	if (d->asym) {
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+			return;
+		atomic_fetch_add_explicit(&d->barriers.barriers, 1, memory_order_relaxed);
+		fenced = true;
+	}
+	if (d->asym)
+		smr_barrier_count_scan(&d->barriers, fenced);
 	for (int i = 0; i < d->max_threads; i++) {
 		/* acquire: pairs with ebr_end's release, so the reads a thread did
 		 * while pinned happen before anything we free after advancing. */

@@ -42,6 +42,7 @@ struct ebr_domain {
 	/* ebr-asym (ebr_asym.h): readers publish without a fence, so the scan
 	 * of the announcements starts with membarrier(2).  Slow path only. */
 	bool asym;
+	struct smr_barrier_counters barriers; /* ebr-asym's membarriers (smr_common.h) */
 };
 
 #define SMR_PARAMS_ebr \

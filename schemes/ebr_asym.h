@@ -53,6 +53,12 @@ static inline void ebr_asym_begin(struct ebr_asym_thread *t)
 	atomic_signal_fence(memory_order_seq_cst);
 }
 
+#define SMR_OWN_BARRIER_STATS
+static inline void ebr_asym_barrier_stats(struct ebr_asym_domain *d, struct smr_barrier_stats *out)
+{
+	smr_barrier_read(&d->e.barriers, out);
+}
+
 static inline void ebr_asym_end(struct ebr_asym_thread *t)
 {
 	ebr_end(&t->e);

@@ -44,6 +44,7 @@
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
 #define SMR_OWN_CARVE
+#define SMR_PROTECT_HOOKED
 
 /* A hazard slot that protects nothing.  Never an era: the clock starts at 1. */
 #define HE_NONE UINT64_MAX
@@ -106,6 +107,7 @@ static inline void *he_protect(struct he_thread *t, int slot, void *_Atomic *src
 		uint64_t e = atomic_load_explicit(&t->d->clock, memory_order_acquire);
 		if (__builtin_expect(e == prev, 1))
 			return p;
+		SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: p and e loaded, e not yet published */
 		/*
 		 * seq_cst exchange: the era must be visible before we load the
 		 * pointer again (store->load), else a reclaimer could scan without

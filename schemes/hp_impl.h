@@ -52,6 +52,7 @@
 
 #define SMR_OWN_PROTECT
 #define SMR_OWN_CHAIN
+#define SMR_PROTECT_HOOKED
 
 struct HP_(thread) {
 	struct smr_slot slot;
@@ -73,7 +74,16 @@ struct HP_(domain) {
 	size_t stride;                /* slots per row: k rounded up to a cache line */
 	void *_Atomic *hazards;       /* max_threads rows of stride slots */
 	struct HP_(thread) *threads;
+	struct smr_barrier_counters barriers; /* hp-asym's membarriers (smr_common.h) */
 };
+
+#if HP_ASYM
+#define SMR_OWN_BARRIER_STATS
+static inline void HP_(barrier_stats)(struct HP_(domain) *d, struct smr_barrier_stats *out)
+{
+	smr_barrier_read(&d->barriers, out);
+}
+#endif
 
 struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, size_t errlen);
 void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out);
@@ -107,6 +117,7 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 	/* relaxed: only a candidate; the validating load below is the one that counts. */
 	void *p = atomic_load_explicit(src, memory_order_relaxed);
 	for (;;) {
+		SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: p loaded, not yet published */
 #if HP_ASYM
 		/*
 		 * Plain store plus a compiler barrier: the CPU may still order the

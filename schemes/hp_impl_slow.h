@@ -139,6 +139,7 @@ void HP_(scan)(struct HP_(thread) *t)
 {
 	struct HP_(domain) *d = t->d;
 	t->scanning = true;
+	bool fenced = false;
 #if HP_ASYM
 	/*
 	 * Every thread of ours that is running gets a full barrier now: the
@@ -150,6 +151,8 @@ void HP_(scan)(struct HP_(thread) *t)
 		fprintf(stderr, "smrbench: hp-asym: membarrier failed: %s\n", strerror(errno));
 		abort();
 	}
+	atomic_fetch_add_explicit(&d->barriers.barriers, 1, memory_order_relaxed);
+	fenced = true;
 #elif defined(__SANITIZE_THREAD__)
 	/* TSan does not model standalone fences: a seq_cst RMW is the same full barrier on x86. */
 	static _Atomic int tsan_fence_;
@@ -161,6 +164,11 @@ void HP_(scan)(struct HP_(thread) *t)
 	 * with protect's seq_cst exchange and seq_cst re-load.  One per scan.
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
+#endif
+#if HP_ASYM
+	smr_barrier_count_scan(&d->barriers, fenced);
+#else
+	(void)fenced;
 #endif
 	size_t n = 0;
 	for (int i = 0; i < d->max_threads; i++)

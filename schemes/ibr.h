@@ -40,6 +40,7 @@
 #define SMR_OWN_ALLOC
 #define SMR_OWN_CHAIN
 #define SMR_OWN_CARVE
+#define SMR_PROTECT_HOOKED
 
 /* An empty reservation bound: never an era (the clock starts at 1). */
 #define IBR_NONE UINT64_MAX
@@ -105,6 +106,7 @@ static inline void *ibr_protect(struct ibr_thread *t, int slot, void *_Atomic *s
 		uint64_t e = atomic_load_explicit(&t->d->clock, memory_order_acquire);
 		if (__builtin_expect(e == prev, 1))
 			return p;
+		SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: p and e loaded, e not yet published */
 		/* seq_cst: the raised bound is visible before we load the pointer again. */
 		atomic_exchange_explicit(&t->upper, e, memory_order_seq_cst);
 		prev = e;

@@ -323,6 +323,8 @@ void rc_domain_destroy(struct rc_domain *d, struct smr_stats *out)
 	for (int i = 0; i < d->max_threads; i++)
 		rc_backlog_flush(&d->threads[i]);
 	rc_stats(d, out);
+	/* Both kinds stayed in the pool, out of LSan's sight: the harness fails the cell. */
+	out->pool_live = forced + live;
 	while (d->chunks) {
 		struct rc_chunk *ch = d->chunks;
 		d->chunks = ch->next;

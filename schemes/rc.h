@@ -102,6 +102,7 @@
 #define SMR_OWN_PROTECT
 #define SMR_OWN_ALLOC
 #define SMR_OWN_LINKS
+#define SMR_PROTECT_HOOKED
 
 struct smr_node {
 	_Atomic int64_t smr_refs;       /* the count word (above) */
@@ -222,6 +223,7 @@ static inline __attribute__((always_inline)) void *rc_protect(struct rc_thread *
 		if (q == *h)
 			return p; /* this slot already holds a count on it */
 		if (q) {
+			SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: q loaded, not yet counted */
 			/*
 			 * Count first, then validate.  acq_rel: if the unlinker's
 			 * decrement came before this increment on the word, we

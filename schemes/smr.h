@@ -140,6 +140,22 @@ struct smr_stats {
 	 * simultaneous peak from above and equals it with one retiring thread.
 	 */
 	uint64_t unreclaimed_peak;
+	/*
+	 * Filled at domain destroy only (0 in a live snapshot): objects that a
+	 * scheme with a pool of its own (rc's type-stable pool) still held
+	 * live, never retired or retired but still counted by a link.  The
+	 * workload's teardown freed everything, so anything here leaked where
+	 * LSan cannot see it.  The harness adds the -P alloc=pool allocator's
+	 * live objects (smr_pool_live_objects()) and fails the cell unless 0.
+	 */
+	uint64_t pool_live;
+	/*
+	 * Filled by a workload's destroy, after the domain's: payloads it made
+	 * minus payloads it destroyed (lazy: box, rc, str; bwtree: page ids,
+	 * which id records give back).  Not 0 when an object was retired with
+	 * free where drop was due; the harness fails the cell.
+	 */
+	int64_t payloads_live;
 };
 
 /* A scheme parameter, set with -P name=value. */
@@ -212,6 +228,9 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
  * the block's, so a chain's interval only widens (safe).  Nothing for the
  * others.
  */
+#ifdef SMR_OWN_BARRIER_STATS
+#define smr_barrier_stats_read SMR_CAT2(SMR_SCHEME, barrier_stats)
+#endif
 #ifdef SMR_OWN_CARVE
 #define smr_carved SMR_CAT2(SMR_SCHEME, carved)
 #else

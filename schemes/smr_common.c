@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 bool smr_poison_enabled;
+_Thread_local void (*smr_test_hook)(int point);
 
 static pthread_mutex_t quarantine_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *quarantine;  /* poisoned blocks, linked through their first word */

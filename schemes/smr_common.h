@@ -134,6 +134,58 @@ void smr_slot_release(struct smr_slot *s);
 /* Allocate a zeroed, cache-line aligned array (records or a domain). */
 void *smr_aligned_calloc(size_t n, size_t size);
 
+/*
+ * Deterministic interleavings (tests/scheme_selftest.c): a scheme whose
+ * protect has a window between loading a pointer and publishing what keeps
+ * it alive (hp and hp-asym publish the pointer, he and ibr an era, rc
+ * increments the count) calls SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED) in
+ * that window, and defines SMR_PROTECT_HOOKED.  In the test builds
+ * (SMRB_FAULTS) the hook calls this thread's smr_test_hook when one is set:
+ * a selftest stops a reader there while a writer unlinks, retires and
+ * reclaims.  In the measured binary it compiles to nothing.
+ */
+/*
+ * Heavy-barrier accounting of the asymmetric schemes (hp-asym, ebr-asym:
+ * SMR_OWN_BARRIER_STATS, <s>_barrier_stats): every scan that reads the
+ * readers' hazards or epochs counts itself, every membarrier it issued
+ * before that read counts too, and a scan that reached its read without one
+ * counts as unfenced.  Kept in every build: a relaxed add or two beside a
+ * syscall of 0.5-15 us.  tests/scheme_selftest.c checks unfenced == 0.
+ */
+struct smr_barrier_stats {
+	uint64_t scans;       /* scans that read the readers' announcements */
+	uint64_t barriers;    /* membarrier(PRIVATE_EXPEDITED) calls that succeeded */
+	uint64_t unfenced;    /* scans that read them with no barrier issued first */
+};
+struct smr_barrier_counters {
+	_Atomic uint64_t scans, barriers, unfenced;
+};
+/* A scan is about to read: count it, and whether this scan issued its barrier. */
+static inline void smr_barrier_count_scan(struct smr_barrier_counters *c, bool fenced)
+{
+	atomic_fetch_add_explicit(&c->scans, 1, memory_order_relaxed);
+	if (!fenced)
+		atomic_fetch_add_explicit(&c->unfenced, 1, memory_order_relaxed);
+}
+static inline void smr_barrier_read(struct smr_barrier_counters *c, struct smr_barrier_stats *out)
+{
+	out->scans = atomic_load_explicit(&c->scans, memory_order_relaxed);
+	out->barriers = atomic_load_explicit(&c->barriers, memory_order_relaxed);
+	out->unfenced = atomic_load_explicit(&c->unfenced, memory_order_relaxed);
+}
+
+enum smr_hook_point { SMR_HOOK_PROTECT_LOADED = 1 };
+extern _Thread_local void (*smr_test_hook)(int point);
+#ifdef SMRB_FAULTS
+#define SMR_TEST_HOOK(point)                                   \
+	do {                                                   \
+		if (__builtin_expect(smr_test_hook != NULL, 0)) \
+			smr_test_hook(point);                  \
+	} while (0)
+#else
+#define SMR_TEST_HOOK(point) ((void)0)
+#endif
+
 /* Plain versions of protect and the link updates, for the schemes that need no more. */
 static inline void *smr_plain_protect(void *_Atomic *src)
 {

@@ -56,6 +56,21 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 static __thread bool registered;  /* exit_key is set for this thread */
 
+/*
+ * For smr_pool_live_objects(): objects carved (under grow_lock), and the
+ * caches of the threads that went through the slow path (a thread's fast
+ * path never ran before it did: its magazines are dummies until then),
+ * linked at registration and unlinked at exit, under caches_lock.
+ */
+static uint64_t carved;
+struct cache_link {
+	struct cache_link *next, **pprev;
+	struct smr_pool_cache *cache;
+};
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cache_link *caches;
+static __thread struct cache_link my_cache;
+
 static void die(const char *what, size_t bytes, int err) __attribute__((noreturn, cold));
 static void die(const char *what, size_t bytes, int err)
 {
@@ -181,6 +196,14 @@ static inline void thread_register(void)
 		return;
 	registered = true;
 	pthread_setspecific(exit_key, (void *)1);
+	pthread_mutex_lock(&caches_lock);
+	my_cache.cache = smr_pool_cache_;
+	my_cache.next = caches;
+	my_cache.pprev = &caches;
+	if (caches)
+		caches->pprev = &my_cache.next;
+	caches = &my_cache;
+	pthread_mutex_unlock(&caches_lock);
 }
 
 /* A fresh chunk for tag (grow_lock held), or 0 when the range is full. */
@@ -247,6 +270,7 @@ static struct smr_pool_mag *carve(unsigned c)
 			break;
 		m->round[k++] = (void *)a;
 	}
+	carved += k;
 	pthread_mutex_unlock(&grow_lock);
 	if (!k) {
 		stack_push(&empties, m);
@@ -364,7 +388,40 @@ static void thread_exit(void *arg)
 		give_back(cc->prev, c);
 		cc->loaded = cc->prev = DUMMY;
 	}
+	pthread_mutex_lock(&caches_lock);
+	*my_cache.pprev = my_cache.next;
+	if (my_cache.next)
+		my_cache.next->pprev = my_cache.pprev;
+	pthread_mutex_unlock(&caches_lock);
 	registered = false;
+}
+
+/* Rounds held by a depot stack's magazines (no push or pop may run). */
+static uint64_t stack_rounds(struct stack *s)
+{
+	uint64_t n = 0;
+	for (uint32_t id = (uint32_t)atomic_load_explicit(&s->top, memory_order_acquire); id;
+	     id = atomic_load_explicit(&mag_at(id)->next, memory_order_relaxed))
+		n += mag_at(id)->n;
+	return n;
+}
+
+uint64_t smr_pool_live_objects(void)
+{
+	if (!atomic_load_explicit(&smr_pool_span_, memory_order_acquire))
+		return 0;
+	uint64_t free_rounds = 0;
+	for (unsigned c = 0; c < SMR_POOL_NCLASSES; c++)
+		free_rounds += stack_rounds(&depot[c]);
+	pthread_mutex_lock(&caches_lock);
+	for (struct cache_link *l = caches; l; l = l->next)
+		for (unsigned tag = 1; tag <= SMR_POOL_NCLASSES; tag++)
+			free_rounds += l->cache[tag].loaded->n + l->cache[tag].prev->n;
+	pthread_mutex_unlock(&caches_lock);
+	pthread_mutex_lock(&grow_lock);
+	uint64_t made = carved;
+	pthread_mutex_unlock(&grow_lock);
+	return made - free_rounds;
 }
 
 size_t smr_pool_usable_size(const void *p)

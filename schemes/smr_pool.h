@@ -141,6 +141,16 @@ extern bool smr_pool_on;
 /* Reserve the range and route node allocation through the pool (before any
  * thread allocates a node). */
 void smr_pool_enable(void);
+/*
+ * Objects of the pool handed out and not freed (large ones, from malloc,
+ * are not counted: LSan sees them).  Computed, not counted: objects carved
+ * so far (a count kept under grow_lock, on the growth path) minus the
+ * rounds in every magazine (the depot's and every living thread's), so
+ * alloc and free carry no counter.  Exact only while no other thread
+ * allocates or frees (a cell's teardown, after its threads joined); the
+ * harness fails a cell whose workload left objects behind.
+ */
+uint64_t smr_pool_live_objects(void);
 /* Bytes usable at p (its size class; malloc_usable_size for a large one). */
 size_t smr_pool_usable_size(const void *p);
 

@@ -13,9 +13,8 @@ EXTRA_DIST += scripts/bench-ci.mk scripts/duet.py scripts/bench_ci_demo.py scrip
 
 .PHONY: bench-ci bench-ci-baseline bench-ci-demo
 bench-ci: smrbench$(EXEEXT)
-	@stamp=`date -u +%Y%m%dT%H%M%SZ`; \
 	$(PYTHON) $(srcdir)/scripts/bench.py --set ci --baseline recorded --smrbench ./smrbench$(EXEEXT) \
-	  --bench-dir $(srcdir)/bench --out "$(BENCH_RESULTS)/ci-$$stamp-`hostname | cut -d. -f1`"
+	  --bench-dir $(srcdir)/bench --results '$(BENCH_RESULTS)' --fresh
 
 bench-ci-baseline:
 	$(PYTHON) $(srcdir)/scripts/duet.py accept --srcdir $(srcdir)

@@ -28,7 +28,6 @@ import re
 import shutil
 import queue
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -377,18 +376,6 @@ def find_resumable(results, set_name):
     return max(cands)[1] if cands else None
 
 
-def new_folder(results, set_name):
-    stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
-    host = socket.gethostname().split(".")[0]
-    base = os.path.join(results, "bench-%s-%s-%s" % (set_name, stamp, host))
-    d, n = base, 1
-    while os.path.exists(d):
-        n += 1
-        d = "%s-%d" % (base, n)
-    os.makedirs(d)
-    return d
-
-
 def save_plan(out, plan):
     tmp = os.path.join(out, "bench.json.tmp")
     with open(tmp, "w") as f:
@@ -412,6 +399,7 @@ def build_plan(a, exps, have, pus, sets):
         "smrbench": os.path.abspath(a.smrbench),
         "schemes": have["schemes"],
         "peers": [p for p, built in have.get("peers", {}).items() if built],
+        "reference_schemes": [s for s in have["schemes"] if s not in have["native"]],
         "workloads": sorted(have["workloads"]),
         "default_alloc": have.get("default_alloc"),
         "pus": pus,
@@ -627,7 +615,7 @@ def main(argv=None):
         if out:
             log("resuming the unfinished run in %s (--fresh, or BENCH_FRESH=1, for a new one)" % out)
     if not out:
-        out = new_folder(a.results, a.set)
+        out = R.new_folder(a.results, "bench-" + a.set)
     os.makedirs(out, exist_ok=True)
     if a.last_file:
         os.makedirs(os.path.dirname(os.path.abspath(a.last_file)), exist_ok=True)

@@ -25,7 +25,6 @@ flagged, the 10% slowdown and larger flagged in at least 4 of 5 runs);
 import argparse
 import datetime
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -115,9 +114,8 @@ def main(argv=None):
     if a.runs < 1 or not pcts or min(pcts) <= 0:
         log("--runs wants a positive count and --slowdowns positive percentages")
         return 2
-    stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
-    out = os.path.join(a.results, "bench-ci-demo-%s-%s" % (stamp, socket.gethostname().split(".")[0]))
-    os.makedirs(out)
+    out = R.new_folder(a.results, "bench-ci-demo")
+    stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M")
     try:
         commit = duet.resolve_commit(SRC, "HEAD")
         args = duet.configure_args(a.build_dir)

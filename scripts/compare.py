@@ -45,22 +45,15 @@ import os
 import statistics
 import sys
 
-# The columns smrbench writes before its param columns (harness/runner.c):
-# everything after `ended` is a param of the workload or of a scheme.  Kept
-# for files without an `ended` column, where the params are "everything else".
-MEASURED = {
-    "workload", "scheme", "threads", "rep", "alloc", "object_bytes", "duration_s", "ops", "ns_per_op",
-    "ops_per_s", "cycles_per_op", "instr_per_op", "l1d_miss_per_op",
-    "llc_miss_per_op", "br_miss_per_op", "ctx_switches", "page_faults",
-    "migrations", "retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb",
-    "pin", "verify", "ended", "session",
-}
-REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smrb_results as R  # noqa: E402
+
+REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op", "ended")
 # Columns that are not measurements to match between the runs: `session` is
 # bookkeeping (a multi-session baseline compares with a plain run), `alloc`
 # is a key (filled in for old files), `object_bytes` a property of the build.
 NOT_MATCHED = {"session", "alloc", "object_bytes"}
-LEGACY_ALLOC = "glibc"  # the allocator of every run written before the alloc column
+LEGACY_ALLOC = R.LEGACY_ALLOC  # the allocator of every run written before the alloc column
 NORMALISER = "none"   # --normaliser changes it
 NOISY = 0.10          # a normaliser whose ns/op varies more than this between reps: warn
 
@@ -95,10 +88,7 @@ class Run:
             raise Refuse("%s: not a smrbench runs.csv (no column %s)" % (self.path, ", ".join(missing)))
         if not self.rows:
             raise Refuse("%s: no rows" % self.path)
-        if "ended" in self.columns:
-            self.params = self.columns[self.columns.index("ended") + 1:]
-        else:
-            self.params = [c for c in self.columns if c not in MEASURED]
+        self.params = R.param_columns(self.columns)
         self.measured = [c for c in self.columns if c not in self.params]
         self.legacy_alloc = "alloc" not in self.columns
         for row in self.rows:
@@ -327,17 +317,6 @@ def judge(o, n, min_effect):
     return change, band / o.med, verdict
 
 
-def fmt_table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    lines = []
-    for r in [header] + rows:
-        # Name left, numbers right, verdict left.
-        cells = ([str(r[0]).ljust(widths[0])] + [str(c).rjust(w) for c, w in zip(r[1:-1], widths[1:-1])]
-                 + [str(r[-1]).ljust(widths[-1])])
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 def main(argv):
     ap = argparse.ArgumentParser(
         prog="compare.py",
@@ -453,7 +432,8 @@ def main(argv):
             rows.append([old.name(k, varying), "%.3fns" % o, "%.3fns" % n, "%+.1f%%" % (100 * (n / o - 1)),
                          "", "(normaliser)"])
     print()
-    print(fmt_table(["cell", "old ratio", "new ratio", "change", "band", "verdict"], rows))
+    print("\n".join(R.text_table(["cell", "old ratio", "new ratio", "change", "band", "verdict"], rows,
+                                  left_last=True)))
     print()
     for run, other, missing in ((old, new, only_old), (new, old, only_new)):
         for line in missing_notes(run, other, missing, varying):

@@ -220,14 +220,11 @@ def paired_ratios(base_rows, head_rows):
 
 
 def param_columns(rows):
-    """The param columns of runs.csv rows (those after `ended`), in first-seen
-    order: rows merged from several runs may carry different ones."""
+    """The param columns of rows merged from several runs (each may carry
+    different ones), in first-seen order."""
     out = []
     for r in rows:
-        cols = list(r.keys())
-        for c in cols[cols.index("ended") + 1:] if "ended" in cols else []:
-            if c not in out:
-                out.append(c)
+        out += [c for c in R.param_columns(r) if c not in out]
     return out
 
 
@@ -264,17 +261,13 @@ def side_rows(out, side, exp_names):
 
 def report(results, min_effect, title, stream=sys.stdout):
     """Print the verdict table; return the regressed keys."""
-    w = max([len(name(k)) for k, *_ in results] + [4])
     stream.write("%s\n" % title)
     stream.write("method: q = (head/none) / (base/none), same repetition, cells interleaved base/head; "
                  "flagged if median q > %.2f and its lower quartile > 1\n" % (1 + min_effect))
-    stream.write("%-*s  %4s  %7s  %7s  %7s  %s\n" % (w, "cell", "reps", "q25", "median", "q75", "verdict"))
-    bad = []
-    for k, n, lo, med, hi, v in results:
-        stream.write("%-*s  %4d  %7.3f  %7.3f  %7.3f  %s\n" % (w, name(k), n, lo, med, hi, v))
-        if v == "REGRESSED":
-            bad.append(k)
-    return bad
+    rows = [[name(k), n, "%.3f" % lo, "%.3f" % med, "%.3f" % hi, v] for k, n, lo, med, hi, v in results]
+    for line in R.text_table(["cell", "reps", "q25", "median", "q75", "verdict"], rows, left_last=True):
+        stream.write(line + "\n")
+    return [k for k, n, lo, med, hi, v in results if v == "REGRESSED"]
 
 
 def main(argv=None):

@@ -228,14 +228,9 @@ def cell_text(s):
 def tables_text(out):
     lines = []
     for t in tables(out):
-        cells = [[cell_text(s) for s in line] for _, line in t["body"]]
-        w0 = max([len(t["row_key"])] + [len(r) for r, _ in t["body"]])
-        widths = [max([len(c)] + [len(cl[i]) for cl in cells]) for i, c in enumerate(t["cols"])]
         lines.append(t["title"])
-        lines.append("  " + t["row_key"].ljust(w0) +
-                     "".join("  " + c.rjust(w) for c, w in zip(t["cols"], widths)))
-        for (rv, _), cl in zip(t["body"], cells):
-            lines.append("  " + rv.ljust(w0) + "".join("  " + x.rjust(w) for x, w in zip(cl, widths)))
+        lines += R.text_table([t["row_key"]] + list(t["cols"]),
+                              [[rv] + [cell_text(s) for s in line] for rv, line in t["body"]], indent="  ")
         lines.append("")
     plan = R.load_plan(out)
     for x in (plan or {}).get("experiments", []):

@@ -2,6 +2,7 @@
 """report.py - one HTML report of a bench results folder (matplotlib).
 
     report.py DIR [-o DIR/report.html]
+    report.py DIR1 DIR2 [DIR..] [-o cross-machine.html]
 
 Draws every figure of the run with matplotlib into DIR/figures/<figure>.png
 and writes DIR/report.html: the plan, the machine (machine.json), and per
@@ -11,6 +12,17 @@ hardware counters (or "not available on this machine") and the software
 counters.  The PNGs are embedded in the HTML as base64, so report.html is
 self-contained and can be mailed alone; the same files stay beside it in
 figures/, and the gnuplot PNG/SVG of plots/ are linked when present.
+
+Given several results folders (from different machines: a `smrbench run`
+folder, a bench folder with <exp>/runs.csv, or a bench-ci folder), it draws
+the cross-machine figure instead: for every cell (workload, threads,
+allocator, workload params) that every folder measured with `none`, each
+scheme's ns/op ratio to `none` (median over repetitions of the scheme /
+median of none), grouped by scheme, one colour per machine, with the
+machine's locked RMW (CAS) and fence (mfence) costs from machine.json's
+calibration in the legend: why rankings change between machines.  It
+writes cross-machine-<cell>.png beside the HTML (-o, default
+./cross-machine.html) and a table of the same ratios.
 
 Needs matplotlib (Debian's python3-matplotlib: run it with /usr/bin/python3
 or the $(PYTHON) configure found).  Without matplotlib it still writes the
@@ -38,8 +50,8 @@ except ImportError:  # pragma: no cover - depends on the interpreter
     HAVE_MPL = False
 
 # 20 distinguishable colours (matplotlib's tab20 order, darks first); the
-# reference back ends (urcu-*, ck-*) are drawn dashed so they read apart
-# from the native schemes.
+# reference back ends (the libraries', bench.json's reference_schemes) are
+# drawn dashed so they read apart from this repository's schemes.
 COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
           "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
@@ -52,11 +64,11 @@ def esc(s):
 
 # ---- figures (matplotlib) ----
 
-def style_of(schemes, peers=()):
+def style_of(schemes, references, peers=()):
     """The same colour per scheme in every figure: the order of smrbench list,
     then the peers (other languages' programs), dotted."""
     return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
-                ":" if s in peers else "--" if s.startswith(("urcu-", "ck-")) else "-")
+                ":" if s in peers else "--" if s in references else "-")
             for i, s in enumerate(list(schemes) + list(peers))}
 
 
@@ -226,7 +238,8 @@ def build(out_dir, html_path):
     figs = P.figures(out_dir)
     fig_dir = os.path.join(out_dir, "figures")
     os.makedirs(fig_dir, exist_ok=True)
-    styles = style_of(plan.get("schemes", []), plan.get("peers", []))
+    # (A plan from before reference_schemes draws every scheme solid.)
+    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []), plan.get("peers", []))
     machine = {}
     mpath = os.path.join(out_dir, "machine.json")
     if os.path.exists(mpath):
@@ -353,13 +366,170 @@ def build(out_dir, html_path):
     return html_path
 
 
+# ---- several machines: each scheme's ratio to none per CPU kind ----
+
+# Not a cell's identity: bench-ci's session groups repetitions.
+NOT_KEY = {"session"}
+
+
+def machine_rows(d):
+    """(machine.json as a dict, rows) of a results folder: its runs.csv, or
+    every <exp>/runs.csv of a bench folder.  SystemExit with one line when
+    it is not a results folder."""
+    mpath = os.path.join(d, "machine.json")
+    if not os.path.isfile(mpath):
+        raise SystemExit("report.py: %s has no machine.json (not a results folder)" % d)
+    try:
+        with open(mpath) as f:
+            machine = json.load(f)
+    except ValueError as e:
+        raise SystemExit("report.py: %s is not valid JSON: %s" % (mpath, e))
+    top = os.path.join(d, "runs.csv")
+    paths = [top] if os.path.isfile(top) else sorted(
+        os.path.join(d, x, "runs.csv") for x in os.listdir(d) if os.path.isfile(os.path.join(d, x, "runs.csv")))
+    rows = [r for p in paths for r in R.read_csv(p)]
+    if not rows:
+        raise SystemExit("report.py: %s has no runs.csv with rows" % d)
+    return machine, rows
+
+
+def cell_of(rows):
+    """row -> cell key, a tuple of (column, value): workload, threads, the
+    allocator and the workload's params.  A workload's params are the
+    columns filled in every row of that workload; a scheme's params are
+    empty in the other schemes' rows (none's), so they are not part of it."""
+    params = {}
+    for w in R.ordered(rows, "workload"):
+        mine = [r for r in rows if r.get("workload") == w]
+        params[w] = [k for k in R.param_columns(mine[0]) if k not in NOT_KEY
+                     and all(r.get(k, "") != "" for r in mine)]
+
+    def key(r):
+        return (("workload", r.get("workload", "")), ("threads", r.get("threads", "")),
+                ("alloc", r.get("alloc") or R.LEGACY_ALLOC)) + tuple((k, r[k]) for k in params[r.get("workload")])
+    return key
+
+
+def ratios_to_none(rows):
+    """{cell key: {scheme: median ns/op of scheme / median ns/op of none}}
+    for the cells that have a none; none itself is left out (1 by definition)."""
+    key = cell_of(rows)
+    ns = {}
+    for r in rows:
+        v = R.num(r.get("ns_per_op"))
+        if v is not None:
+            ns.setdefault(key(r), {}).setdefault(r.get("scheme"), []).append(v)
+    out = {}
+    for cell, by_scheme in ns.items():
+        base = R.summary(by_scheme.get("none", []))
+        if not base or base[0] <= 0:
+            continue
+        out[cell] = {s: R.summary(v)[0] / base[0] for s, v in by_scheme.items() if s != "none"}
+    return out
+
+
+def machine_label(machine, taken):
+    """The legend's name of a machine: its CPU kind and the costs that move the ratios."""
+    cal = machine.get("calibration") or {}
+    name = machine.get("cpu_kind") or machine.get("cpu_model") or "?"
+    base, n = name, 2
+    while name in taken:  # two folders of one kind: keep them apart
+        name = "%s #%d" % (base, n)
+        n += 1
+    if cal.get("cas_ns") is not None and cal.get("mfence_ns") is not None:
+        return name, "%s: CAS %.1f ns, mfence %.1f ns" % (name, cal["cas_ns"], cal["mfence_ns"])
+    return name, "%s: no calibration recorded" % name
+
+
+def cross_machine(dirs):
+    """[(legend label, {cell: {scheme: ratio}})] per folder, and the cells
+    every folder has, in the first folder's order."""
+    per, taken = [], set()
+    for d in dirs:
+        machine, rows = machine_rows(d)
+        name, lab = machine_label(machine, taken)
+        taken.add(name)
+        per.append((lab, ratios_to_none(rows), R.ordered(rows, "scheme")))
+    common = [c for c in per[0][1] if all(c in p[1] for p in per[1:])]
+    return per, common
+
+
+def cell_title(cell):
+    return ", ".join("%s=%s" % kv for kv in cell)
+
+
+def draw_cross(cell, per, schemes, path):
+    f, ax = plt.subplots(figsize=(9, 4.6), dpi=100)
+    width = 0.8 / len(per)
+    for i, (lab, ratios, _) in enumerate(per):
+        xs = [k - 0.4 + width * (i + 0.5) for k, s in enumerate(schemes) if s in ratios[cell]]
+        ys = [ratios[cell][s] for s in schemes if s in ratios[cell]]
+        ax.bar(xs, ys, width * 0.95, label=lab, color=COLORS[(i + 1) % len(COLORS)],
+               edgecolor="black", linewidth=0.5)
+    ax.axhline(1.0, color="#888888", linewidth=1, linestyle="--")
+    ax.set_xticks(range(len(schemes)))
+    ax.set_xticklabels(schemes)
+    ax.set_ylabel("ns/op / none's ns/op (medians)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Ratio to none per machine: " + cell_title(cell), fontsize=10)
+    ax.grid(axis="y", color="#dddddd")
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    f.tight_layout()
+    f.savefig(path)
+    plt.close(f)
+
+
+def cross_build(dirs, html_path):
+    """The cross-machine page and its figures; returns the PNG paths."""
+    per, common = cross_machine(dirs)
+    if not HAVE_MPL:
+        raise SystemExit("report.py: the cross-machine figure needs matplotlib (%s cannot import it)" % sys.executable)
+    if not common:
+        raise SystemExit("report.py: no cell (workload, threads, alloc, params) was measured with none in every folder")
+    out_dir = os.path.dirname(os.path.abspath(html_path))
+    stem = os.path.splitext(os.path.basename(html_path))[0]
+    h = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>smrbench: ratios to none across machines"
+         "</title><style>%s</style></head><body><h1>Ratios to none across machines</h1>" % CSS,
+         "<p>Folders: %s. Each bar: a scheme's median ns/op over its repetitions divided by none's "
+         "in the same folder and cell; the legend gives each machine's locked RMW (CAS) and mfence "
+         "costs from its machine.json calibration.</p>" % ", ".join("<code>%s</code>" % esc(d) for d in dirs)]
+    pngs = []
+    for cell in common:
+        # The schemes of any folder, in the first-seen order of the folders.
+        schemes = []
+        for _, ratios, order in per:
+            schemes += [s for s in order if s in ratios[cell] and s not in schemes]
+        slug = "-".join(v for _, v in cell).replace("/", "_")
+        png = os.path.join(out_dir, "%s-%s.png" % (stem, slug))
+        draw_cross(cell, per, schemes, png)
+        pngs.append(png)
+        h.append("<h2>%s</h2><figure>%s</figure>" % (esc(cell_title(cell)), img_tag(png, cell_title(cell))))
+        h.append(table_html({"title": "ratio to none, " + cell_title(cell), "row_key": "machine", "cols": schemes,
+                             "body": [(lab, [(ratios[cell][s], 0, 0, 1) if s in ratios[cell] else None
+                                             for s in schemes]) for lab, ratios, _ in per]}))
+    h.append("</body></html>")
+    with open(html_path, "w") as f:
+        f.write("\n".join(h) + "\n")
+    return pngs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("dir", help="a results folder written by scripts/bench.py")
-    ap.add_argument("-o", "--output", help="the HTML file (default DIR/report.html)")
+    ap.add_argument("dir", nargs="+", help="a results folder written by scripts/bench.py; "
+                    "several (from different machines): the cross-machine figure")
+    ap.add_argument("-o", "--output", help="the HTML file (default DIR/report.html; "
+                    "with several folders ./cross-machine.html)")
     a = ap.parse_args(argv)
-    path = a.output or os.path.join(a.dir, "report.html")
-    build(a.dir, path)
+    if len(a.dir) > 1:
+        path = a.output or "cross-machine.html"
+        for png in cross_build(a.dir, path):
+            print(png)
+        print(path)
+        return 0
+    path = a.output or os.path.join(a.dir[0], "report.html")
+    build(a.dir[0], path)
     print(path)
     return 0
 

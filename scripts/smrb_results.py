@@ -19,24 +19,23 @@ Results folder of one `make bench` (DIR):
 """
 import configparser
 import csv
+import datetime
 import glob
 import json
 import os
+import socket
 import statistics
 
-# Columns of runs.csv that identify a cell or are measurements, not params.
-# `alloc` (the allocator, -P alloc=) identifies the cell as much as a param
-# does: swept_params() reports it when it varies.  `object_bytes` is the
-# workload's node size in the scheme's instance: a property, never a key.
-FIXED_COLUMNS = [
-    "workload", "scheme", "threads", "rep", "alloc", "object_bytes", "duration_s", "ops",
-    "ns_per_op", "ops_per_s",
-    "cycles_per_op", "instr_per_op", "l1d_miss_per_op", "llc_miss_per_op", "br_miss_per_op",
-    "ctx_switches", "page_faults", "migrations", "retired", "reclaimed", "unreclaimed_peak",
-    "rss_peak_kb", "pin", "verify", "ended",
-    # The peers' (harness/peers.c): what ran (JVM, GC, heap; crate), GC over the window.
-    "runtime", "gc_count", "gc_ms",
-]
+
+
+def param_columns(row):
+    """The param columns of a runs.csv row: smrbench writes its own columns
+    (smrbench list --json: "columns") through `ended`, then one per param.
+    `alloc` (-P alloc=) is among the former but identifies a cell as much as a
+    param does: swept_params() reports it when it varies."""
+    cols = list(row)
+    return cols[cols.index("ended") + 1:] if "ended" in cols else []
+
 # Hardware counters (PAPI): empty columns when the machine has none.
 PAPI_COLUMNS = ["cycles_per_op", "instr_per_op", "l1d_miss_per_op", "llc_miss_per_op",
                 "br_miss_per_op"]
@@ -278,7 +277,7 @@ def swept_params(rows):
     when it does."""
     if not rows:
         return []
-    return [k for k in rows[0] if (k == "alloc" or k not in FIXED_COLUMNS) and len(ordered(rows, k)) > 1]
+    return [k for k in ["alloc"] + param_columns(rows[0]) if k in rows[0] and len(ordered(rows, k)) > 1]
 
 
 # Runs written before runs.csv had an `alloc` column all used glibc's malloc.
@@ -318,6 +317,36 @@ def fmt_num(x):
     if ax >= 10:
         return "%.1f" % x
     return "%.2f" % x
+
+
+def text_table(header, rows, indent="", left_last=False):
+    """Rows of cells as aligned text lines: the first column left-aligned,
+    the others right-aligned (numbers), the last left-aligned too when
+    left_last (a verdict)."""
+    table = [[str(c) for c in r] for r in [header] + rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = []
+    for r in table:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        if left_last and len(r) > 1:
+            cells[-1] = r[-1].ljust(widths[-1])
+        lines.append((indent + "  ".join(cells)).rstrip())
+    return lines
+
+
+def new_folder(results, name):
+    """A new folder RESULTS/NAME-<UTC time>-<host>[-N]: never an existing one
+    (results are never overwritten), made here."""
+    stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    base = os.path.join(results, "%s-%s-%s" % (name, stamp, socket.gethostname().split(".")[0]))
+    d, n = base, 1
+    while True:
+        try:
+            os.makedirs(d)
+            return d
+        except FileExistsError:
+            n += 1
+            d = "%s-%d" % (base, n)
 
 
 def load_plan(out_dir):

@@ -22,7 +22,8 @@ import sys
 import os
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smrb_results import ordered, split_by_alloc  # noqa: E402  (one definition for every script)
+import smrb_results as R  # noqa: E402  (one definition for every script)
+from smrb_results import ordered, split_by_alloc  # noqa: E402
 
 
 def median_range(values):
@@ -94,11 +95,8 @@ def render_one(rows, row_key, col_key, split_key, metric, alloc_q, out):
         if split_key:
             title += ", %s=%s" % (split_key, s)
         out.write(title + "\n")
-        w0 = max(len(row_key), *(len(r) for r, _ in body))
-        widths = [max(len(c), *(len(line[i]) for _, line in body)) for i, c in enumerate(cols)]
-        out.write("  " + row_key.ljust(w0) + "".join("  " + c.rjust(w) for c, w in zip(cols, widths)) + "\n")
-        for rv, line in body:
-            out.write("  " + rv.ljust(w0) + "".join("  " + x.rjust(w) for x, w in zip(line, widths)) + "\n")
+        for line in R.text_table([row_key] + list(cols), [[rv] + list(line) for rv, line in body], indent="  "):
+            out.write(line + "\n")
         out.write("\n")
 
 

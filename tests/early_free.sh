@@ -42,6 +42,25 @@ ended() {
 	_e=$(grep -E -m1 "FAILED|^[a-z_]+\(\): |^Fatal glibc error|ERROR: [A-Za-z]+Sanitizer" "$1" | cut -c1-160)
 	echo "exit $2${_e:+: $_e}"
 }
+# saw FILE RC: what a run's stderr shows, named: the readers' canary check,
+# an ASan or TSan report (its kind), the allocator's double-free abort
+# (glibc or ASan), a crash (the harness's FAILED line names the signal), or
+# nothing.  Every TAP line below says which, caught or not.
+saw() {
+	if grep -q "canary" "$1"; then
+		echo "the readers' canary check ($(grep -m1 -o "[^:]*canary[^(]*" "$1" | cut -c1-100))"
+	elif grep -Eq "AddressSanitizer: attempting double-free" "$1"; then
+		echo "an ASan report: attempting double-free"
+	elif grep -Eq "AddressSanitizer|ThreadSanitizer" "$1"; then
+		echo "a $(grep -Eo -m1 "(Address|Thread)Sanitizer: [a-z-]+( [a-z-]+)?" "$1" | sed 's/Sanitizer:/San report:/')"
+	elif grep -Eq "double free detected|double free or corruption" "$1"; then
+		echo "a glibc abort: $(grep -Eo -m1 "[^:]*double free[^)]*" "$1" | cut -c1-80)"
+	elif grep -Eq "signal|SIG[A-Z]+" "$1"; then
+		echo "a crash: $(grep -E -m1 "signal|SIG[A-Z]+" "$1" | cut -c1-120)"
+	else
+		echo "nothing (exit $2)"
+	fi
+}
 # 2 s per run; shorter in the sanitized trees (SMRB_TEST_SCALE), where the
 # sanitizer reports the first bad access at once.
 dur=$(scaled 2)
@@ -60,16 +79,16 @@ for s in $schemes; do
 		fi
 		if [ "$rc" -ne 0 ] && grep -Eq "$detect" "$out.stderr"; then
 			caught=yes
-			ok "early free under $s: caught with $threads readers (exit $rc): $(grep -Eo -m1 "$detect" "$out.stderr" | head -n 1)"
+			ok "early free under $s: caught with $threads readers (exit $rc) by $(saw "$out.stderr" "$rc")"
 			echo "# $(grep -E -m1 "$detect" "$out.stderr" | cut -c1-200)"
 			break
 		fi
 		if [ "$rc" -ne 0 ] && grep -Eq "$crash" "$out.stderr"; then
 			caught=yes
-			ok "early free under $s: caught by a crash with $threads readers (exit $rc): the allocator aborted on a double free: $(grep -E -m1 "$crash" "$out.stderr" | cut -c1-120)"
+			ok "early free under $s: caught with $threads readers (exit $rc) by $(saw "$out.stderr" "$rc") (the allocator aborted on a block freed twice)"
 			break
 		fi
-		how="$how; $threads readers: $(ended "$out.stderr" "$rc")"
+		how="$how; $threads readers: saw $(saw "$out.stderr" "$rc") ($(ended "$out.stderr" "$rc"))"
 		echo "# $s with $threads readers: exit $rc, no detection on stderr:"
 		grep -E "FAILED|ERROR|WARNING|SUMMARY|^[a-z_]+\(\): |^Fatal glibc error" "$out.stderr" | diag_file /dev/stdin 4
 	done
@@ -87,14 +106,14 @@ for s in $schemes; do
 	rc=$?
 	line=$(grep -m1 "^not ok.*stress.*reads of a reclaimed object" "$TMPD/$s.self")
 	if [ "$rc" -ne 0 ] && [ -n "$line" ]; then
-		ok "early free under $s: selftest's stress test catches it: ${line#not ok - }"
+		ok "early free under $s: selftest's stress test catches it by the readers' canary check: ${line#not ok - }"
 	elif [ "$rc" -ne 0 ] && grep -Eq "$detect" "$TMPD/$s.self.err"; then
 		# ASan stops the process at the first bad read, before the TAP line.
-		ok "early free under $s: selftest's stress test catches it: $(grep -Eo -m1 "$detect" "$TMPD/$s.self.err" | head -n 1)"
+		ok "early free under $s: selftest's stress test catches it by $(saw "$TMPD/$s.self.err" "$rc")"
 	elif [ "$rc" -ne 0 ] && grep -Eq "$crash" "$TMPD/$s.self.err"; then
-		ok "early free under $s: selftest's stress test catches it by a crash: the allocator aborted on a double free: $(grep -E -m1 "$crash" "$TMPD/$s.self.err" | cut -c1-120)"
+		ok "early free under $s: selftest's stress test catches it by $(saw "$TMPD/$s.self.err" "$rc") (the allocator aborted on a block freed twice)"
 	else
-		not_ok "early free under $s: selftest's stress test missed it ($(ended "$TMPD/$s.self.err" "$rc"))"
+		not_ok "early free under $s: selftest's stress test missed it: saw $(saw "$TMPD/$s.self.err" "$rc") ($(ended "$TMPD/$s.self.err" "$rc"))"
 		grep "stress" "$TMPD/$s.self" | diag_file /dev/stdin 8
 	fi
 done

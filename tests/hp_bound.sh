@@ -10,14 +10,16 @@
 #
 #     unreclaimed_peak <= max_threads * (r0 + 2 * max_threads * K)
 #
-# K is the workload's hazard_slots (table below, from each workload's
-# create(); an unknown workload gets K = 8, a looser bound).  Helpers: lazy
-# has one producer; the bound assumes one for every workload (looser).
+# K is the workload's hazard_slots and r0 the scheme's param ending in _r0
+# (smrbench list --json).  Helpers: lazy has one producer; the bound assumes
+# one for every workload (looser).
 #
-# Runs lazy with period=0 (a new source as fast as the producer can make
-# them) for hp and hp-asym, list for hp-asym (lingering hazards, 3 slots),
-# and every other workload `smrbench-faults list` shows for hp, under fault
-# injection and poisoning.  Per row: verify=ok, retired == reclaimed, and
+# The schemes: this repository's pointer-family ones (hp, hp-asym: the
+# library's ck-hp scans by its own rule).  They run lazy with period=0 (a
+# new source as fast as the producer can make them), list with 16 elements
+# and only updates (retires on the read path, 3 slots), and every other
+# workload `smrbench-faults list` shows, under fault injection and
+# poisoning.  Per row: verify=ok, retired == reclaimed, and
 # the peak within the bound (printed).  A row that retired no more than the
 # bound could not have exceeded it: its run goes again, longer (run_one), and
 # if it still did, it is reported as a skip, not a pass.
@@ -27,32 +29,25 @@ threads=2
 helpers=1
 T=$((threads + helpers + 2))
 
-slots_of() {
-	case $1 in
-	lazy | treiber) echo 1 ;;
-	msqueue | bwtree) echo 2 ;;
-	list) echo 3 ;;
-	*) echo 8 ;;
-	esac
-}
-
 # judge_csv CSV WORKLOAD: one TAP line per row into CSV.tap ("skip" for a row
 # that retired no more than its bound).
 judge_csv() {
 	csv=$1 w=$2
-	K=$(slots_of "$w")
+	K=$(workload_slots "$FAULTS" "$w")
+	# scheme=its r0 column's index, for every scheme of the run
+	r0cols=
+	for s in $pointer; do r0cols="$r0cols $s=$(csv_col "$csv" "$(scheme_param_ending "$FAULTS" "$s" _r0)")"; done
 	cs=$(csv_col "$csv" scheme) cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired)
 	cc=$(csv_col "$csv" reclaimed) cp=$(csv_col "$csv" unreclaimed_peak)
-	c0=$(csv_col "$csv" hp_r0) c1=$(csv_col "$csv" hpa_r0)
 	if [ "$cs" -eq 0 ] || [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ]; then
 		echo "not ok hp bound x $w: runs.csv lacks a column: $(head -n 1 "$csv")" >"$csv.tap"
 		return
 	fi
-	awk -F, -v cs="$cs" -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v c0="$c0" -v c1="$c1" \
+	awk -F, -v cs="$cs" -v cv="$cv" -v cr="$cr" -v cc="$cc" -v cp="$cp" -v r0cols="$r0cols" \
 		-v T="$T" -v K="$K" -v w="$w" '
-		NR == 1 { next }
+		NR == 1 { n = split(r0cols, kv, " "); for (i = 1; i <= n; i++) { split(kv[i], p, "="); col[p[1]] = p[2] } next }
 		{
-			r0 = ($cs == "hp-asym") ? $c1 : $c0
+			r0 = col[$cs] ? $(col[$cs]) : ""
 			if (r0 == "") { printf "not ok hp bound %s x %s: no r0 column for the scheme\n", $cs, w; next }
 			H = T * K
 			R = r0 + 2 * H
@@ -112,19 +107,16 @@ run_one() {
 	emit_tap "$out/runs.csv"
 }
 
-schemes=$(list_section "$FAULTS" schemes)
-echo "$schemes" | grep -qx hp || bail "smrbench-faults has no hp scheme"
-lazy_schemes=hp
-echo "$schemes" | grep -qx hp-asym && lazy_schemes=hp,hp-asym
+pointer=$(list_query "$FAULTS" '[s["name"] for s in d["schemes"] if s["family"] == "pointer" and not s["reference"]]')
+[ -n "$pointer" ] || bail "smrbench-faults has no pointer-family scheme of its own"
+schemes=$(echo $pointer | tr ' ' ,)
 
-run_one lazy lazy "$lazy_schemes" "$(scaled 0.5)" -P period=0
-# hp-asym clears its hazards per batch, not per operation: the bound still
-# holds.  list: three slots, and retires on the read path.
-if echo "$schemes" | grep -qx hp-asym; then
-	run_one list-asym list hp-asym "$(scaled 0.3)" -P elements=16 -P update=1
-fi
+run_one lazy lazy "$schemes" "$(scaled 0.5)" -P period=0
 for w in $(list_section "$FAULTS" workloads); do
-	[ "$w" = lazy ] && continue
-	run_one "$w" "$w" hp "$(scaled 0.3)"
+	case $w in
+	lazy) ;;
+	list) run_one list list "$schemes" "$(scaled 0.3)" -P elements=16 -P update=1 ;;
+	*) run_one "$w" "$w" "$schemes" "$(scaled 0.3)" ;;
+	esac
 done
 tap_done

@@ -40,23 +40,43 @@ trap 'rm -rf "$TMPD"' EXIT
 # Scale a duration in seconds (awk: no bc on minimal boxes).
 scaled() { awk -v d="$1" -v s="$SCALE" 'BEGIN { v = d * s; if (v < 0.05) v = 0.05; printf "%g\n", v }'; }
 
-# Names listed by `BIN list` under "schemes:" or "workloads:" (two spaces,
-# then the name; param lines are indented further).
-list_section() {
-	"$1" list | awk -v want="$2:" '
-		/^[^ ]/ { sec = $1; next }
-		sec == want && /^  [^ ]/ { print $1 }'
+# What a binary has, from `BIN list --json` (harness/list_json.c): the one
+# place that says which schemes are grace-period ones, which wrap a library,
+# and a workload's hazard slots.  No test keeps its own list of them.
+#
+# list_query BIN EXPR [ARG]: print EXPR evaluated in Python with d = the
+# JSON and a = ARG; a list prints one item per line.  Cached per binary.
+list_query() {
+	_cache=$TMPD/list.$(echo "$1" | tr '/.' '__').json
+	[ -s "$_cache" ] || "$1" list --json >"$_cache" 2>/dev/null || bail "$1 list --json failed"
+	"${PYTHON:-python3}" -c 'import json, sys
+d = json.load(open(sys.argv[1])); a = sys.argv[3] if len(sys.argv) > 3 else None
+v = eval(sys.argv[2])
+print("\n".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v)' \
+		"$_cache" "$2" "${3:-}" || bail "list_query '$2' failed"
 }
-
+# list_section BIN schemes|workloads|allocators: the names, one per line.
+list_section() { list_query "$1" '[x["name"] for x in d[a]]' "$2"; }
+# scheme_family BIN SCHEME: none, grace-period, pointer, era or count.
+scheme_family() { list_query "$1" 'next(s["family"] for s in d["schemes"] if s["name"] == a)' "$2"; }
+# scheme_robust BIN SCHEME: true when a stalled reader holds back a bounded number.
+scheme_robust() { list_query "$1" 'next(s["robust"] for s in d["schemes"] if s["name"] == a)' "$2"; }
+# schemes_of_family BIN FAMILY: the schemes of that family.
+schemes_of_family() { list_query "$1" '[s["name"] for s in d["schemes"] if s["family"] == a]' "$2"; }
+# workload_slots BIN WORKLOAD: the hazard slots a thread of it protects at once.
+workload_slots() { list_query "$1" 'next(w["hazard_slots"] for w in d["workloads"] if w["name"] == a)' "$2"; }
 # scheme_param_max BIN SCHEME: the largest numeric default among SCHEME's
-# params in `BIN list` (0 if it has none): its largest batch or scan
-# interval, what a reclamation check scales the retires it needs with.
+# params (0 if it has none): its largest batch or scan interval, what a
+# reclamation check scales the retires it needs with.
 scheme_param_max() {
-	"$1" list | awk -v want="$2" '
-		/^[^ ]/ { sec = $1; next }
-		sec == "schemes:" && /^  [^ ]/ { cur = $1; next }
-		sec == "schemes:" && cur == want && $2 == "default" && $3 ~ /^[0-9]+$/ && $3 + 0 > m { m = $3 + 0 }
-		END { print m + 0 }'
+	list_query "$1" 'max([int(p["default"]) for s in d["schemes"] if s["name"] == a
+		for p in s["params"] if p["default"].isdigit()] + [0])' "$2"
+}
+# scheme_param_ending BIN SCHEME SUFFIX: the name of SCHEME's param ending in
+# SUFFIX (e.g. _r0, a hazard-pointer scheme's scan threshold); empty if none.
+scheme_param_ending() {
+	list_query "$1" 'next((p["name"] for s in d["schemes"] if s["name"] == a.split()[0]
+		for p in s["params"] if p["name"].endswith(a.split()[1])), "")' "$2 $3"
 }
 
 # Column index (1-based) of NAME in the header line of CSV file F; 0 if absent.

@@ -23,6 +23,8 @@ AM_TESTS_ENVIRONMENT = builddir='$(builddir)' PYTHON='$(PYTHON)' SMRBENCH_NO_CAL
 # Longest first, so that `make -j2 check` overlaps them well.
 TESTS = tests/stress.sh tests/early_free.sh tests/selftest.sh tests/cli.sh
 TESTS += tests/hp_bound.sh tests/stall.sh
+# The software counters from PAPI or the kernel, and machine.json's counter_sources.
+TESTS += tests/counters.sh
 # Every allocator (-P alloc=) x workload x scheme, the re-executed cell of a
 # preloaded allocator, and the allocator's usage errors.
 TESTS += tests/alloc.sh
@@ -37,6 +39,8 @@ TESTS += tests/compare_test.py
 TESTS += tests/duet_test.py
 # The bench runner, sampling, the stalled thread, figures and report.html (a tiny real run).
 TESTS += tests/report_test.py
+# report.py DIR1 DIR2 (the cross-machine ratios) and predict.py, on synthetic folders.
+TESTS += tests/cross_machine_test.py
 # The pool allocator (-P alloc=pool) alone: a C program printing TAP, linked with libsmr.a.
 check_PROGRAMS += tests/pool_test
 tests_pool_test_SOURCES = tests/pool_test.c

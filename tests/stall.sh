@@ -3,7 +3,8 @@
 # registers, enters a critical section before the workers start and stays in
 # it until the cell stops.
 #
-# Every scheme that `smrbench list` shows runs treiber (1 worker, poisoning
+# Every scheme that `smrbench list` shows runs treiber (2 workers, so that
+# pushes and pops race and a lost CAS is retried, as in real use; poisoning
 # on) with --sample-ms, and is judged on the live counters the harness
 # samples WHILE THE STALL LASTS, not on whole-cell figures that teardown
 # timing can move.  When the samples are taken (harness/threads.c,
@@ -13,8 +14,8 @@
 # which the stalled thread leaves its section.  So every row of samples.csv,
 # the last one included, is taken while the stalled thread is pinned.
 #
-#  - grace-period schemes (ebr, qsbr, nebr, ebr-asym, ck-epoch, urcu-*) and
-#    none: an object retired while a reader is in its critical section may
+#  - schemes that are not robust (smrbench list --json: the grace-period
+#    family, e.g. ebr, qsbr, urcu-*, and none): an object retired while a reader is in its critical section may
 #    not be reclaimed before that reader leaves.  What could legitimately be
 #    reclaimed during the stall is only what was retired before the stalled
 #    thread pinned, and that is nothing: treiber's create() only pushes its
@@ -24,7 +25,7 @@
 #    reclaimed == 0 in every sample row.  One reclaimed object is an early
 #    free.  (This is also how qsbr's ring of sealed batches gets to grow: one
 #    batch per 64 retires.)
-#  - pointer- and era-based schemes (hp, hp-asym, ck-hp, he, ibr) and rc
+#  - robust schemes (the pointer, era and count families: hp, he, ibr, rc ...)
 #    keep reclaiming what the stalled reader does not hold: the last sample
 #    shows more reclaimed than the latest earlier sample that is at least
 #    NEED retires behind it (NEED covers several scan intervals, see below),
@@ -35,7 +36,7 @@
 # Both kinds of check need evidence: at least NEED retires during the stall
 # (the last sample's retired).  NEED = 4 * (the largest numeric default among
 # the scheme's params + 2H), at least 4096: hp-asym scans every hpa_r0 + 2H
-# = 1008 retires here, he/ibr every he_batch/ibr_batch, the epoch schemes try
+# = 1010 retires here, he/ibr every he_batch/ibr_batch, the epoch schemes try
 # to advance every ebr_batch...  A run that retired fewer (a slow tree on a
 # busy machine) is not judged: it runs again 4 times longer, up to 3 tries;
 # the checks themselves are never retried.
@@ -49,8 +50,8 @@ dur=$(awk -v d="$(scaled 0.3)" 'BEGIN { print (d < 0.2 ? 0.2 : d) }')
 sample_ms=10
 tries=3
 # Hazard slots of the whole domain in these runs: treiber's 1 slot x
-# max_threads (1 worker + set-up + teardown + the stalled thread).
-H=4
+# max_threads (2 workers + set-up + teardown + the stalled thread).
+H=5
 
 # last_retired SAMPLES: the retired column of the last row (the sample at stop).
 last_retired() {
@@ -60,16 +61,14 @@ last_retired() {
 }
 
 for s in $schemes; do
-	case $s in
-	none | ebr | qsbr | nebr | ebr-asym | ck-epoch | urcu-*) expect=held ;;
-	*) expect=reclaims ;;
-	esac
+	# smrbench list --json: robust schemes keep reclaiming, the others hold back.
+	if [ "$(scheme_robust "$SMRBENCH" "$s")" = true ]; then expect=reclaims; else expect=held; fi
 	name="stall $s x treiber"
 	need=$(awk -v m="$(scheme_param_max "$SMRBENCH" "$s")" -v h="$H" 'BEGIN { n = 4 * (m + 2 * h); print (n < 4096 ? 4096 : n) }')
 	d=$dur try=1
 	while :; do
 		out=$TMPD/$s.$try
-		SMRBENCH_POISON=1 "$SMRBENCH" run -w treiber -s "$s" -t 1 -d "$d" -P stall=1 \
+		SMRBENCH_POISON=1 "$SMRBENCH" run -w treiber -s "$s" -t 2 -d "$d" -P stall=1 \
 			--sample-ms "$sample_ms" -o "$out" >"$out.stdout" 2>"$out.stderr"
 		rc=$?
 		[ "$rc" -ne 0 ] && break

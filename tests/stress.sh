@@ -22,12 +22,20 @@
 # "Nothing reclaimed" fails a cell only if it retired at least NEED objects by
 # its last sample: NEED = 8 * (the scheme's largest numeric param default +
 # 32), i.e. 4 scan intervals of each of the 2 retiring threads, 2H <= 30 with
-# at most 5 thread records of 3 hazard slots.  Below that reclamation is not
+# at most 5 thread records of 3 hazard slots (3 records in a full domain).  Below that reclamation is not
 # judged, and the line says so; and a run is not tried again when, at the
 # rate it retired, even the longest try left would stay below NEED.  (The
 # list on a busy machine: every 16th node of a traversal yields the CPU, and
 # a yield costs a time slice of whatever else runs, so 2 fault-injected
 # threads may retire only tens of objects a second.)
+#
+# Full domains (SMRBENCH_FULL_DOMAIN=1, harness/threads.c): every cell's
+# domain has exactly one record per running thread (2 workers, plus lazy's
+# producer), so a worker always holds the last record: a scan whose bound
+# over records stops one short misses it.  And the cell fails if objects
+# are left in a pool (rc's, or -P alloc=pool's) or lazy's payloads leak
+# (smr_stats.pool_live, payloads_live): the drop/free confusion fails here
+# without a sanitizer.
 #
 # A scheme may refuse a workload (exit 2, "cannot run workload"): a skip.
 . "${srcdir:-.}/tests/lib.sh"
@@ -56,7 +64,7 @@ for w in $workloads; do
 		while :; do
 			out=$TMPD/$s-$w.$try
 			# shellcheck disable=SC2046 # the params are words on purpose
-			SMRBENCH_POISON=1 "$FAULTS" run -w "$w" -s "$s" -t 2 -d "$d" $(stress_params "$w") \
+			SMRBENCH_FULL_DOMAIN=1 SMRBENCH_POISON=1 "$FAULTS" run -w "$w" -s "$s" -t 2 -d "$d" $(stress_params "$w") \
 				--sample-ms 20 -o "$out" >"$out.stdout" 2>"$out.stderr"
 			rc=$?
 			[ "$rc" -eq 0 ] && [ "$s" != none ] && [ "$try" -lt 3 ] || break
