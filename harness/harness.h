@@ -66,6 +66,8 @@ const char *pin_name(enum pin_policy p);
 int pin_parse(const char *s, enum pin_policy *p);
 /* Load the topology (hwloc).  -1 with err when hwloc fails. */
 int topology_init(char *err, size_t errlen);
+/* The OS CPU index of each of n threads under policy p (-1: not pinned). */
+void pin_cpus(enum pin_policy p, int n, int *cpu);
 /* Write the machine's topology as a JSON object (for machine.json). */
 void topology_json(FILE *f);
 

@@ -9,6 +9,8 @@
  *     "columns":   [ runs.csv's columns before the params, in order ],
  *     "counters":  [ { event, column, available } ],
  *     "allocators": [ { name, installed, preload, library, package, summary } ],
+ *     "peers":     [ { name, summary, built, why_not, params } ],
+ *     "peer_columns": [ the columns a run with a peer adds, just before `ended` ],
  *     "default_allocator": name }
  *
  * robust: a stalled reader holds back a bounded number of objects (every
@@ -20,6 +22,7 @@
 #include "config.h"
 #include "harness/alloc.h"
 #include "harness/harness.h"
+#include "harness/peers.h"
 
 static void key(FILE *f, const char *sep, const char *k)
 {
@@ -36,6 +39,22 @@ static void str_or_null(FILE *f, const char *s)
 		fputs("null", f);
 }
 
+static void params_json(FILE *f, const struct smr_param_spec *params)
+{
+	fputc('[', f);
+	for (int k = 0; params[k].name; k++) {
+		const struct smr_param_spec *p = &params[k];
+		key(f, k ? ",{" : "{", "name");
+		json_str(f, p->name);
+		key(f, ",", "default");
+		json_str(f, p->def);
+		key(f, ",", "help");
+		json_str(f, p->help);
+		fprintf(f, ",\"min\":%ld,\"max\":%ld}", p->min, p->max);
+	}
+	fputc(']', f);
+}
+
 static void scheme_json(FILE *f, const struct scheme_desc *s)
 {
 	key(f, "{", "name");
@@ -49,18 +68,28 @@ static void scheme_json(FILE *f, const struct scheme_desc *s)
 	key(f, ",", "reference");
 	str_or_null(f, s->reference);
 	key(f, ",", "params");
+	params_json(f, s->params);
+	fputc('}', f);
+}
+
+/* The peers (peers.c): another language's program per lazy cell. */
+static void peers_json(FILE *f)
+{
+	struct peer_info p;
 	fputc('[', f);
-	for (int k = 0; s->params[k].name; k++) {
-		const struct smr_param_spec *p = &s->params[k];
-		key(f, k ? ",{" : "{", "name");
-		json_str(f, p->name);
-		key(f, ",", "default");
-		json_str(f, p->def);
-		key(f, ",", "help");
-		json_str(f, p->help);
-		fprintf(f, ",\"min\":%ld,\"max\":%ld}", p->min, p->max);
+	for (int i = 0; peer_info(i, &p); i++) {
+		key(f, i ? ",\n {" : "\n {", "name");
+		json_str(f, p.name);
+		key(f, ",", "summary");
+		json_str(f, p.summary);
+		fprintf(f, ",\"built\":%s", p.built ? "true" : "false");
+		key(f, ",", "why_not");
+		str_or_null(f, p.why_not);
+		key(f, ",", "params");
+		params_json(f, p.params);
+		fputc('}', f);
 	}
-	fputs("]}", f);
+	fputc(']', f);
 }
 
 static void workload_json(FILE *f, const struct workload_desc *w)
@@ -149,6 +178,14 @@ void list_json(FILE *f)
 		key(f, ",", "summary");
 		json_str(f, a->summary);
 		fputc('}', f);
+	}
+	key(f, "],\n", "peers");
+	peers_json(f);
+	key(f, ",\n", "peer_columns");
+	fputc('[', f);
+	for (int i = 0; csv_columns_peers[i]; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, csv_columns_peers[i]);
 	}
 	key(f, "],\n", "default_allocator");
 	json_str(f, SMRB_DEFAULT_ALLOC);

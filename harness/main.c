@@ -13,6 +13,7 @@
 #include "config.h"
 #include "harness/alloc.h"
 #include "harness/harness.h"
+#include "harness/peers.h"
 
 static const char usage_text[] =
 	"usage: smrbench run -w|--workload NAME -s|--scheme A,B,.. -t|--threads 1,2,4\n"
@@ -32,7 +33,8 @@ static const char help_text[] =
 	"per cell to DIR/runs.csv with DIR/machine.json beside it.\n"
 	"\n"
 	"  -w, --workload NAME    the workload (smrbench list)\n"
-	"  -s, --scheme LIST      comma-separated schemes (smrbench list)\n"
+	"  -s, --scheme LIST      comma-separated schemes (smrbench list); with -w lazy also\n"
+	"                         the peers jvm and crossbeam-epoch where built\n"
 	"  -t, --threads LIST     comma-separated worker thread counts (default 1)\n"
 	"  -d, --duration SEC     seconds per cell (default 1)\n"
 	"  -r, --reps N           repetitions of every cell (default 1)\n"
@@ -244,6 +246,7 @@ static int cmd_list(void)
 		for (const struct wl_param_spec *p = wl->params; p->name; p++)
 			print_wl_param(p);
 	}
+	peer_list(stdout);
 	char note[512];
 	counters_probe(note, sizeof note);
 	printf("counters on this machine:\n");

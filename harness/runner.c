@@ -32,6 +32,7 @@
 
 #include "harness/alloc.h"
 #include "harness/harness.h"
+#include "harness/peers.h"
 
 /* ---- params of a cell ---- */
 
@@ -153,6 +154,7 @@ struct plan {
 	struct plan_param param[CELL_MAX_PARAMS];
 	int nparams;
 	int combos;
+	bool has_peer;  /* a peer among the schemes: runs.csv gets the peers' columns */
 };
 
 static const char *given_value(const struct run_options *o, const char *name)
@@ -224,13 +226,18 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 	pl->o = o;
 	for (int s = 0; s < o->nschemes; s++) {
 		pl->scheme[s] = smrb_find_scheme(o->schemes[s]);
+		/* A peer (peers.c): another language's LazyTransform, in its own process. */
+		if (!pl->scheme[s] && peer_find(o->schemes[s], &pl->scheme[s], err, errlen) < 0)
+			return -1;
+		pl->has_peer |= pl->scheme[s] && peer_is(pl->scheme[s]->name);
 		if (!pl->scheme[s]) {
 			snprintf(err, errlen, "unknown scheme '%s' (smrbench list shows them)", o->schemes[s]);
 			return -1;
 		}
 		pl->wl[s] = smrb_find_workload(pl->scheme[s], o->workload);
 		if (!pl->wl[s]) {
-			if (s == 0 || !smrb_find_workload(pl->scheme[0], o->workload))
+			/* Every C scheme has every workload; a peer has lazy only. */
+			if (!smrb_find_workload(smrb_schemes[0], o->workload))
 				snprintf(err, errlen, "unknown workload '%s' (smrbench list shows them)", o->workload);
 			else
 				snprintf(err, errlen, "scheme %s cannot run workload %s", o->schemes[s], o->workload);
@@ -318,6 +325,13 @@ static int plan_build(struct plan *pl, const struct run_options *o, char *err, s
 			struct cell cell = { .workload = o->workload, .threads = o->threads[0] };
 			plan_cell(pl, 0, c, &cell);
 			if (pl->wl[0]->check(&cell, err, errlen) < 0)
+				return -1;
+		}
+	for (int s = 0; s < o->nschemes; s++)
+		for (int c = 0; c < pl->combos && peer_is(pl->scheme[s]->name); c++) {
+			struct cell cell = { .workload = o->workload, .scheme = pl->scheme[s]->name };
+			plan_cell(pl, s, c, &cell);
+			if (peer_check(&cell, err, errlen) < 0)
 				return -1;
 		}
 	return 0;
@@ -576,6 +590,8 @@ const char *const csv_columns_before_counters[] = {
 const char *const csv_columns_after_counters[] = {
 	"retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb", "pin", "verify", "ended", NULL,
 };
+/* Before `ended`, in a run with a peer (peers.c): what ran, its GC over the window. */
+const char *const csv_columns_peers[] = { "runtime", "gc_count", "gc_ms", NULL };
 
 static void csv_header(FILE *f, const struct plan *pl)
 {
@@ -584,22 +600,36 @@ static void csv_header(FILE *f, const struct plan *pl)
 		fprintf(f, "%s%s", sep, csv_columns_before_counters[i]);
 	for (int i = 0; i < CTR_N; i++)
 		fprintf(f, ",%s", ctr_column[i]);
-	for (int i = 0; csv_columns_after_counters[i]; i++)
+	for (int i = 0; csv_columns_after_counters[i]; i++) {
+		/* A peer's columns go before `ended`: the params are what follows it. */
+		for (int k = 0; pl->has_peer && !strcmp(csv_columns_after_counters[i], "ended") && csv_columns_peers[k]; k++)
+			fprintf(f, ",%s", csv_columns_peers[k]);
 		fprintf(f, ",%s", csv_columns_after_counters[i]);
+	}
 	for (int i = 0; i < pl->nparams; i++)
 		if (!pl->param[i].alloc_param)
 			fprintf(f, ",%s", pl->param[i].name);
 	fputc('\n', f);
 }
 
+/* A count, or an empty column when it is unknown (a peer's). */
+static void csv_count(FILE *f, int64_t v)
+{
+	if (v < 0)
+		fputc(',', f);
+	else
+		fprintf(f, ",%lld", (long long)v);
+}
+
+/* pr: a peer's cell (peers.c), NULL for a C scheme's. */
 static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *wl, const struct cell *c,
-		    enum pin_policy pin, const struct cell_result *r)
+		    enum pin_policy pin, const struct cell_result *r, const struct peer_result *pr)
 {
 	double ns_per_op = (double)r->worker_ns / (double)r->ops;
 	double wall_s = (double)r->wall_ns / 1e9;
-	fprintf(f, "%s,%s,%d,%d,%s,%zu,%.4f,%llu,%.4f,%.1f", c->workload, c->scheme, c->threads, c->rep,
-		cell_alloc(c), wl->object_bytes, wall_s, (unsigned long long)r->ops, ns_per_op,
-		(double)r->ops / wall_s);
+	fprintf(f, "%s,%s,%d,%d,%s", c->workload, c->scheme, c->threads, c->rep, cell_alloc(c));
+	csv_count(f, pr ? -1 : (int64_t)wl->object_bytes);
+	fprintf(f, ",%.4f,%llu,%.4f,%.1f", wall_s, (unsigned long long)r->ops, ns_per_op, (double)r->ops / wall_s);
 	for (int i = 0; i < CTR_N; i++) {
 		if (r->ctr[i] < 0)
 			fputc(',', f); /* unavailable: empty, never a zero */
@@ -608,9 +638,16 @@ static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *
 		else
 			fprintf(f, ",%lld", (long long)r->ctr[i]);
 	}
-	fprintf(f, ",%llu,%llu,%llu,%llu,%s,ok,%s", (unsigned long long)r->smr.retired,
-		(unsigned long long)r->smr.reclaimed, (unsigned long long)r->smr.unreclaimed_peak,
-		(unsigned long long)r->rss_peak_kb, pin_name(pin), r->finished_early ? "done" : "duration");
+	csv_count(f, pr ? pr->retired : (int64_t)r->smr.retired);
+	csv_count(f, pr ? pr->reclaimed : (int64_t)r->smr.reclaimed);
+	csv_count(f, pr ? -1 : (int64_t)r->smr.unreclaimed_peak);
+	fprintf(f, ",%llu,%s,ok", (unsigned long long)r->rss_peak_kb, pin_name(pin));
+	if (pl->has_peer) {
+		fprintf(f, ",%s", pr ? pr->runtime : "");
+		csv_count(f, pr ? pr->gc_count : -1);
+		csv_count(f, pr ? pr->gc_ms : -1);
+	}
+	fprintf(f, ",%s", r->finished_early ? "done" : "duration");
 	for (int i = 0; i < pl->nparams; i++)
 		if (!pl->param[i].alloc_param)
 			fprintf(f, ",%s", cell_param(c, pl->param[i].name) ? cell_param(c, pl->param[i].name) : "");
@@ -729,18 +766,25 @@ int runner_run(const struct run_options *o, const char *counters_note)
 						}
 					}
 					struct cell_result r;
+					struct peer_result pr;
 					struct cell_io io = { o->sample_ms, samples_path, prefix };
-					run_cell(pl.wl[si], &c, o->pin, &io, &r);
+					bool peer = peer_is(c.scheme);
+					if (peer)
+						peer_run_cell(&c, o->pin, &r, &pr);
+					else
+						run_cell(pl.wl[si], &c, o->pin, &io, &r);
 					done++;
 					char what[256], eta[32];
 					describe_cell(what, sizeof what, &c, &pl);
 					double per_cell = (double)(clock_now_ns() - t0) / 1e9 / done;
 					format_duration(eta, sizeof eta, per_cell * (total - done));
 					if (r.status == 0) {
-						csv_row(csv, &pl, pl.wl[si], &c, o->pin, &r);
-						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %llu (%s left)\n",
-							done, total, what, rep, (double)r.worker_ns / (double)r.ops,
-							(unsigned long long)r.smr.unreclaimed_peak, eta);
+						csv_row(csv, &pl, pl.wl[si], &c, o->pin, &r, peer ? &pr : NULL);
+						char peak[32] = "-"; /* a peer does not count it */
+						if (!peer)
+							snprintf(peak, sizeof peak, "%llu", (unsigned long long)r.smr.unreclaimed_peak);
+						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %s (%s left)\n",
+							done, total, what, rep, (double)r.worker_ns / (double)r.ops, peak, eta);
 					} else {
 						failed++;
 						fprintf(stderr, "[%d/%d] %s rep %d: FAILED: %s (%s left)\n", done, total,

@@ -102,6 +102,19 @@ static hwloc_bitmap_t *pin_sets(enum pin_policy p, int n)
 	return sets;
 }
 
+/* The OS index of the PU each of n threads is pinned to (the first PU of its
+ * set), -1 for all under PIN_NONE: what a peer process is told (peers.c). */
+void pin_cpus(enum pin_policy p, int n, int *cpu)
+{
+	hwloc_bitmap_t *sets = pin_sets(p, n);
+	for (int i = 0; i < n; i++) {
+		cpu[i] = sets ? hwloc_bitmap_first(sets[i]) : -1;
+		if (sets)
+			hwloc_bitmap_free(sets[i]);
+	}
+	free(sets);
+}
+
 /* ---- one cell ---- */
 
 struct cell_run;

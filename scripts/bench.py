@@ -73,7 +73,9 @@ def smrbench_list(smrbench):
             "native": [s["name"] for s in j["schemes"] if not s["reference"]],
             "workloads": {w["name"]: [p["name"] for p in w["params"]] for w in j["workloads"]},
             "allocs": {a["name"]: a["installed"] for a in j["allocators"]},
-            "default_alloc": j["default_allocator"]}
+            "default_alloc": j["default_allocator"],
+            # Peers (harness/peers.c): name -> built here?
+            "peers": {p["name"]: p["built"] for p in j.get("peers", [])}}
 
 
 def machine_pus(smrbench):
@@ -128,9 +130,15 @@ def resolve(exp, have, pus):
         schemes = [s for s in R._split_list(exp["schemes"]) if s in have["schemes"]]
     if not schemes:
         return None, "none of the schemes %s in this build" % exp["schemes"]
+    # Peers (other languages' programs) where this build has them.
+    notes = []
+    for p in exp.get("peers", []):
+        if have.get("peers", {}).get(p):
+            schemes.append(p)
+        else:
+            notes.append("peer %s not built here (scripts/setup.sh, then configure): left out" % p)
     # Allocators: those not installed here are left out, as schemes are (a
     # smrbench without an allocators list, an older one, is not second-guessed).
-    notes = []
     if "alloc" in params and have.get("allocs"):
         want = R._split_list(params["alloc"])
         unknown = [a for a in want if a not in have["allocs"]]
@@ -390,6 +398,7 @@ def build_plan(a, exps, have, pus, sets):
         "created": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "smrbench": os.path.abspath(a.smrbench),
         "schemes": have["schemes"],
+        "peers": [p for p, built in have.get("peers", {}).items() if built],
         "reference_schemes": [s for s in have["schemes"] if s not in have["native"]],
         "workloads": sorted(have["workloads"]),
         "default_alloc": have.get("default_alloc"),

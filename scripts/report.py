@@ -64,10 +64,12 @@ def esc(s):
 
 # ---- figures (matplotlib) ----
 
-def style_of(schemes, references):
-    """The same colour per scheme in every figure: the order of smrbench list."""
+def style_of(schemes, references, peers=()):
+    """The same colour per scheme in every figure: the order of smrbench list,
+    then the peers (other languages' programs), dotted."""
     return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
-                "--" if s in references else "-") for i, s in enumerate(schemes)}
+                ":" if s in peers else "--" if s in references else "-")
+            for i, s in enumerate(list(schemes) + list(peers))}
 
 
 def draw(fig, path, styles):
@@ -93,7 +95,7 @@ def draw(fig, path, styles):
                     hi.append(p[3] - p[1])
             ax.bar(xs, ys, width * 0.95, yerr=[lo, hi], capsize=2, label=s,
                    color=styles.get(s, ("#555555", "o", "-"))[0], edgecolor="black", linewidth=0.5,
-                   hatch="//" if styles.get(s, ("", "", "-"))[2] == "--" else None)
+                   hatch={"--": "//", ":": ".."}.get(styles.get(s, ("", "", "-"))[2]))
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats)
         ax.set_xlabel(e["x"])
@@ -237,7 +239,7 @@ def build(out_dir, html_path):
     fig_dir = os.path.join(out_dir, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     # (A plan from before reference_schemes draws every scheme solid.)
-    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []))
+    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []), plan.get("peers", []))
     machine = {}
     mpath = os.path.join(out_dir, "machine.json")
     if os.path.exists(mpath):

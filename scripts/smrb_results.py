@@ -106,6 +106,8 @@ def load_experiment(path, set_name):
         "about": " ".join(e.get("about", "").split()),
         "workloads": _split_list(e.get("workload", "")),
         "schemes": e.get("schemes", "all").strip(),
+        # Peers (jvm, crossbeam-epoch): added to the schemes where built.
+        "peers": _split_list(e.get("peers", "")),
         "threads": _split_list(e.get("threads", "1")),
         "duration": float(e.get("duration", "1")),
         "reps": int(e.get("reps", "3")),
