@@ -32,6 +32,9 @@ struct ebr_thread {
 	struct smr_list bag[3];           /* bag[e % 3] holds objects retired in epoch e */
 	uint64_t bag_epoch[3];
 	struct smr_counters cnt;
+#ifdef SMRB_DEMO_DELAY_SPINS
+	unsigned long demo_pins;          /* make bench-ci-demo: pins since the thread began */
+#endif
 } SMR_ALIGNED;
 
 struct ebr_domain {
@@ -66,7 +69,9 @@ static inline void ebr_begin(struct ebr_thread *t)
 {
 	uint64_t e = atomic_load_explicit(&t->d->epoch, memory_order_relaxed);
 #ifdef SMRB_DEMO_DELAY_SPINS
-	e += smr_delay_spins(SMRB_DEMO_DELAY_SPINS); /* make bench-ci-demo's planted slowdown (adds 0) */
+	/* make bench-ci-demo's planted slowdown (smr_delay.h; adds 0) */
+	if (__builtin_expect(++t->demo_pins % SMR_DEMO_DELAY_EVERY == 0, 0))
+		e += smr_delay_spins(SMRB_DEMO_DELAY_SPINS);
 #endif
 	/*
 	 * seq_cst exchange: the announcement must be visible before any load of a

@@ -5,9 +5,10 @@
 
 HEAD (committed code: git archive) is built as it is and, once per slowdown,
 with a planted delay in ebr's get (schemes/ebr.h: -DSMRB_DEMO_DELAY_SPINS=N,
-a loop of N spins whose result the pin's store waits for).  N is calibrated on
-this machine: the share of ebr's measured lazy u64 get (one thread, median of
-5) divided by what one spin costs (machine.json: calibration.delay_spin_ns).
+a loop of N spins on every 1024th pin, whose result the pin's store waits
+for).  N is calibrated on this machine: the share of 1024 of ebr's measured
+lazy u64 gets (one thread, median of 5) divided by what one spin costs
+(machine.json: calibration.delay_spin_ns).
 
 Then the duet of make bench-ci (scripts/bench.py, set `ci-demo`: the lazy
 part of the ci matrix at one thread) runs --runs times for each build against
@@ -36,6 +37,7 @@ import smrb_results as R  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(HERE)
 SET = "ci-demo"
+EVERY = 1024                 # schemes/smr_delay.h: SMR_DEMO_DELAY_EVERY
 SLOWED = ("lazy", "ebr")     # the cells the planted delay is in (workload, scheme)
 # nebr pins through ebr_begin() once per ops_per_cs (100) gets: it carries
 # a hundredth of the delay, so a flag there is not a false one.
@@ -126,9 +128,9 @@ def main(argv=None):
         spin, cpu = spin_ns(base)
         builds = [("unchanged", 0.0, 0, base)]
         for p in pcts:
-            n = max(1, round(p / 100 * get_ns / spin))
-            log("building HEAD with %g%% planted in ebr's get: %d spins of %.3f ns on a %.2f ns get"
-                % (p, n, spin, get_ns))
+            n = max(1, round(p / 100 * get_ns * EVERY / spin))
+            log("building HEAD with %g%% planted in ebr's get: %d spins of %.3f ns every %d gets of %.2f ns"
+                % (p, n, spin, EVERY, get_ns))
             flags = with_cppflags(args, "-DSMRB_DEMO_DELAY_SPINS=%d" % n)
             builds.append(("%g%%" % p, p, n, duet.build_revision(
                 SRC, commit, os.path.join(work, "planted-%g" % p), flags)))
@@ -157,7 +159,7 @@ def main(argv=None):
         others = sum(len(r[2]) for r in rs)
         nebr = sum(1 for r in rs if r[4])
         lines.append("| %s | %s | %s | %d of %d | %d of %d | %d |" % (
-            label, "%d spins" % n if n else "-", "%+.1f%%" % (100 * (statistics.median(qs) - 1)) if qs else "?",
+            label, "%d spins / %d gets" % (n, EVERY) if n else "-", "%+.1f%%" % (100 * (statistics.median(qs) - 1)) if qs else "?",
             flagged, len(rs), nebr, len(rs), others))
         if not p and (flagged or nebr or others):
             ok = False
