@@ -478,9 +478,9 @@ def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
 
 
 def confirm_run(run, flagged):
-    """The flagged cells of one experiment, with the normaliser, as a run of
-    their own (same params, duration and repetitions)."""
-    schemes = [duet.NORMALISER] + sorted({k[1] for k in flagged})
+    """The flagged cells of one experiment as a run of their own (same
+    params, duration and repetitions)."""
+    schemes = [s for s in run["schemes"] if s in {k[1] for k in flagged}]
     threads = sorted({k[2] for k in flagged})
     return dict(run, schemes=schemes, threads=threads)
 
