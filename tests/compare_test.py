@@ -341,7 +341,8 @@ def object_bytes_noted():
 
 def sessions_of(dirs, seeds_out):
     """Merge the runs.csv of `dirs`, as sessions 1..n (merge_runs.py --session,
-    then merged again, as scripts/bench_ci.sh --baseline does)."""
+    then merged again, as the committed per-kind baselines of results/history
+    were made)."""
     parts = []
     for i, d in enumerate(dirs, 1):
         part = os.path.join(d, "session.csv")
