@@ -173,16 +173,6 @@ class Run:
         return " ".join(parts)
 
 
-def quartiles(xs):
-    """(25th, 50th, 75th percentile), linear interpolation between order
-    statistics (statistics.quantiles' 'inclusive' method)."""
-    xs = sorted(xs)
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
-    return q1, q2, q3
-
-
 class Stat:
     """A cell's normalised ratio in one run: median and band over the reps;
     over several sessions, the median of their medians and the envelope of
@@ -196,7 +186,7 @@ class Stat:
         by_session = {}
         for r in reps:
             by_session.setdefault(r[0], []).append(run.ns(key, r) / run.ns(nk, r))
-        per = [quartiles(rs) for rs in by_session.values()]
+        per = [R.quartiles(rs) for rs in by_session.values()]
         if len(per) == 1:
             self.lo, self.med, self.hi = per[0]
         else:
@@ -403,7 +393,7 @@ def main(argv):
         spreads = []
         for k, reps in run.cells.items():
             if k[1] == NORMALISER and len(reps) >= 3:
-                lo, med, hi = quartiles([run.ns(k, r) for r in reps])
+                lo, med, hi = R.quartiles([run.ns(k, r) for r in reps])
                 spreads.append((hi - lo) / med)
         if spreads and statistics.median(spreads) > NOISY:
             print("compare.py: warning: in %s, '%s' varies by %.0f%% (interquartile, median over its cells) "

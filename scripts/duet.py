@@ -40,7 +40,6 @@ import argparse
 import os
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
 
@@ -182,13 +181,6 @@ def ns_table(rows, params):
     return out
 
 
-def quartiles(xs):
-    xs = sorted(xs)
-    if len(xs) == 1:
-        return xs[0], xs[0], xs[0]
-    return tuple(statistics.quantiles(xs, n=4, method="inclusive"))
-
-
 def paired_ratios(base_rows, head_rows):
     """cell key -> [q_r = head / base, for every repetition both sides have]."""
     params = param_columns(base_rows + head_rows)
@@ -209,7 +201,7 @@ def param_columns(rows):
 
 
 def judge(qs, min_effect):
-    lo, med, hi = quartiles(qs)
+    lo, med, hi = R.quartiles(qs)
     if lo > 1 + min_effect:
         verdict = "REGRESSED"
     elif hi < 1 / (1 + min_effect):

@@ -319,6 +319,16 @@ def fmt_num(x):
     return "%.2f" % x
 
 
+def quartiles(xs):
+    """(25th, 50th, 75th percentile), linear interpolation between order
+    statistics (statistics.quantiles' 'inclusive' method)."""
+    xs = sorted(xs)
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return q1, q2, q3
+
+
 def text_table(header, rows, indent="", left_last=False):
     """Rows of cells as aligned text lines: the first column left-aligned,
     the others right-aligned (numbers), the last left-aligned too when

@@ -30,19 +30,10 @@ import duet  # noqa: E402
 BUILD = os.environ.get("builddir", ".")
 SMRBENCH = os.path.abspath(os.path.join(BUILD, "smrbench"))
 PY = sys.executable
-n_test = failed = 0
-
-
-def ok(cond, what, detail=""):
-    global n_test, failed
-    n_test += 1
-    failed += not cond
-    print("%s %d - %s" % ("ok" if cond else "not ok", n_test, what))
-    if not cond and detail:
-        for line in str(detail).splitlines()[-20:]:
-            print("# " + line)
-    sys.stdout.flush()
-    return cond
+sys.path.insert(0, HERE)
+# The TAP line and its failure count: one definition for the Python tests.
+import report_test as T  # noqa: E402
+from report_test import ok  # noqa: E402
 
 
 def run(args, **kw):
@@ -96,7 +87,7 @@ ok(v == "REGRESSED", "none is judged too: a slower harness or workload shows the
 
 # ---- 2. the mechanics ----
 if not os.access(SMRBENCH, os.X_OK):
-    print("1..%d" % n_test)
+    print("1..%d" % T.n_test)
     print("# no smrbench at %s: mechanics not tested" % SMRBENCH)
     sys.exit(1)
 
@@ -190,9 +181,9 @@ if shutil.which("git") and git("init", "-q").returncode == 0:
     p = run([PY, os.path.join(SCRIPTS, "duet.py"), "accept", "--srcdir", repo])
     ok(p.returncode == 2 and "uncommitted" in p.stdout, "duet.py accept refuses a dirty tree (exit 2)", p.stdout)
 else:
-    print("ok %d # SKIP git not usable here" % (n_test + 1))
-    n_test += 1
+    T.n_test += 1
+    print("ok %d # SKIP git not usable here" % T.n_test)
 
 shutil.rmtree(TMP, ignore_errors=True)
-print("1..%d" % n_test)
-sys.exit(1 if failed else 0)
+print("1..%d" % T.n_test)
+sys.exit(1 if T.failed else 0)
