@@ -494,8 +494,8 @@ CONFIRM_REPS = 3   # a confirmation runs 3x the repetitions of the first run
 def duet_verdict(out, runs, subs, min_effect, title):
     """The verdict on the repetitions under each of subs ("" the first run,
     "confirm" the confirmation), pooled per side."""
-    res = duet.verdicts(*[sum((R.merge_parts(os.path.join(out, name, sub, side), "runs.csv")
-                                for name in runs for sub in subs), []) for side in duet.SIDES], min_effect)
+    res = duet.verdicts(*[duet.side_rows(out, side, [os.path.join(name, sub) for name in runs for sub in subs])
+                          for side in duet.SIDES], min_effect)
     with open(os.path.join(out, "verdict%s.txt" % ("-confirm" if len(subs) > 1 else "")), "w") as f:
         duet.report(res, min_effect, title, f)
     return duet.report(res, min_effect, title)
