@@ -480,7 +480,7 @@ def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
 
 def confirm_run(run, flagged):
     """The flagged cells of one experiment as a run of their own: the same
-    params and duration, three times the repetitions, numbered after the
+    params and duration, CONFIRM_REPS times the repetitions, numbered after the
     first run's, so that the two runs pool into one sample per cell."""
     schemes = [s for s in run["schemes"] if s in {k[1] for k in flagged}]
     threads = sorted({k[2] for k in flagged})
@@ -488,7 +488,7 @@ def confirm_run(run, flagged):
                 first_rep=run["reps"] + 1)
 
 
-CONFIRM_REPS = 3   # a confirmation runs 3x the repetitions of the first run
+CONFIRM_REPS = 7   # a confirmation runs 7x the repetitions of the first run (README: why)
 
 
 def duet_verdict(out, runs, subs, min_effect, title):
@@ -528,12 +528,11 @@ def duet_main(a, plan, out, todo):
             if mine:
                 run_duet_exp(a, plan, confirm_run(run, mine), os.path.join(out, name, "confirm"),
                              "[confirm %s]" % name, progress, 0)
-        # Judged on all repetitions, first run and confirmation pooled: the
-        # same rule on four times the sample.  A cell whose processes fall
-        # into two speed modes (he's lazy get: 2.6 or 4.3 ns by layout) can
-        # put 4 of 5 repetitions on one side by chance, twice in a row
-        # (measured: 3 such false confirmations in 25 demo runs with a
-        # 5-repetition re-run); in 20 repetitions it cannot pass as slower.
+        # Judged on all repetitions, first run and confirmation pooled (40):
+        # the first verdict is a screen that flags a cell on 4 slower
+        # repetitions of 5, which noise does to one sub-ns cell in five;
+        # pooled, a cell whose processes fall into two speed modes (he's lazy
+        # get: 2.6 or 4.3 ns by layout) cannot pass as slower in 32 of 40.
         again = duet_verdict(out, runs, ["", "confirm"], min_effect, "confirmation (pooled): " + title)
         confirmed = [k for k in flagged if k in again]
         if not confirmed:

@@ -93,7 +93,7 @@ def duet_run(smrbench, base, out):
     plan = R.load_plan(out)
     names = [x["exp"]["name"] for x in plan["experiments"] if x["run"]]
     q = None
-    for k, n, lo, med, hi, v in duet.verdicts(duet.side_rows(out, "base", names),
+    for k, n, lo, med, hi, slower, v in duet.verdicts(duet.side_rows(out, "base", names),
                                               duet.side_rows(out, "head", names), duet.MIN_EFFECT):
         if (k[0], k[1], k[2]) == SLOWED + (1,):
             q = med
