@@ -14,7 +14,7 @@
  * until one pass takes CAL_PILOT_NS, n is then scaled so that a repetition
  * takes CAL_REP_NS, and the result is the median over CAL_REPS repetitions of
  * elapsed / n, with min and max.  The loop's own overhead is included, as it
- * is in the workloads' ns per op.  Fourteen measurements of ~22 ms, a warm-up
+ * is in the workloads' ns per op.  Fifteen measurements of ~22 ms, a warm-up
  * and the DRAM buffer's setup make about 0.4 s.
  */
 #define _GNU_SOURCE
@@ -73,7 +73,7 @@
 #define CAL_DRAM_BYTES (64u << 20)
 
 enum cal_id {
-	CAL_LAZY_FLOOR, CAL_ACQ_LOAD, CAL_XCHG, CAL_CAS, CAL_MFENCE, CAL_SC_FENCE,
+	CAL_LAZY_FLOOR, CAL_LAZY_ALGORITHM, CAL_ACQ_LOAD, CAL_XCHG, CAL_CAS, CAL_MFENCE, CAL_SC_FENCE,
 	CAL_MEMBARRIER, CAL_MEMBARRIER_PEER, CAL_MALLOC64,
 	CAL_LAT_L1, CAL_LAT_L2, CAL_LAT_DRAM, CAL_CLOCK, CAL_DELAY_SPIN,
 	CAL_N
@@ -87,6 +87,10 @@ static const struct {
 		"the bare LazyTransform get, one thread: an acquire load of the cached pointer (an _Atomic on its "
 		"own line), then the u64 it points to (another line), summed; ns per get = elapsed / gets, as the "
 		"lazy workload's ns_per_op, which with scheme none cannot go below it" },
+	[CAL_LAZY_ALGORITHM] = { "lazy_get_algorithm_ns",
+		"the same get with the LazyTransform's own tests added: a relaxed load of the pending source (on the "
+		"cached pointer's line, NULL) and its branch, and whether the cell is the one met last: what "
+		"scheme none's get does in the workload, minus the harness" },
 	[CAL_ACQ_LOAD] = { "acquire_load_ns",
 		"an acquire load of an _Atomic u64 on its own line (L1), summed: a loop of independent loads" },
 	[CAL_XCHG] = { "xchg_ns", "atomic_exchange seq_cst (x86: lock xchg) on a line of our own, uncontended, back to back" },
@@ -162,8 +166,13 @@ typedef uint64_t (*cal_loop)(void *arg, uint64_t n);
 static volatile uint64_t cal_sink;
 
 struct cal_lines {
-	/* The LazyTransform's cached pointer and the cell it points to: one line each, as in the workload. */
+	/*
+	 * The LazyTransform's cached pointer and the cell it points to: one line
+	 * each, as in the workload; the pending source shares the pointer's line
+	 * (NULL: nothing pending), as lt_state's does.
+	 */
 	_Alignas(CAL_LINE) const uint64_t *_Atomic cached;
+	const uint64_t *_Atomic source;
 	_Alignas(CAL_LINE) uint64_t cell;
 	_Alignas(CAL_LINE) _Atomic uint64_t word;   /* acquire load, xchg, CAS: a line nobody else touches */
 	_Alignas(CAL_LINE) _Atomic bool peer_stop;
@@ -181,6 +190,31 @@ static __attribute__((noinline)) uint64_t loop_lazy_get(void *arg, uint64_t n)
 		sum += *v;
 	}
 	return sum;
+}
+
+/*
+ * The LazyTransform's own get, with no scheme and no harness: the relaxed load
+ * of the pending source and its test (the seed's algorithm: a get transforms
+ * a pending source first), then the floor's load and copy, and the test of
+ * whether the cell is one the reader met already (lt_get's *seen).  What
+ * `none`'s get does beyond loop_lazy_get but cannot leave out.
+ */
+static __attribute__((noinline)) uint64_t loop_lazy_get_algorithm(void *arg, uint64_t n)
+{
+	struct cal_lines *l = arg;
+	const uint64_t *seen = NULL;
+	uint64_t sum = 0, fresh = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		if (__builtin_expect(atomic_load_explicit(&l->source, memory_order_relaxed) != NULL, 0))
+			return 0; /* never: nothing is published during the calibration */
+		const uint64_t *v = atomic_load_explicit(&l->cached, memory_order_acquire);
+		if (__builtin_expect(v != seen, 0)) {
+			seen = v;
+			fresh++;
+		}
+		sum += *v;
+	}
+	return sum + fresh;
 }
 
 static __attribute__((noinline)) uint64_t loop_acquire_load(void *arg, uint64_t n)
@@ -562,6 +596,7 @@ static void *calibrate_thread(void *arg)
 	/* release: the cell is written before its pointer can be seen (one thread: for form). */
 	atomic_store_explicit(&lines.cached, &lines.cell, memory_order_release);
 	measure(loop_lazy_get, &lines, UINT64_MAX / 2, &r->s[CAL_LAZY_FLOOR]);
+	measure(loop_lazy_get_algorithm, &lines, UINT64_MAX / 2, &r->s[CAL_LAZY_ALGORITHM]);
 	measure(loop_acquire_load, &lines, UINT64_MAX / 2, &r->s[CAL_ACQ_LOAD]);
 	measure(loop_xchg, &lines, UINT64_MAX / 2, &r->s[CAL_XCHG]);
 	measure(loop_cas, &lines, UINT64_MAX / 2, &r->s[CAL_CAS]);

@@ -153,7 +153,7 @@ if sys.argv[2] == "null":
     sys.exit(0)
 if not isinstance(c, dict) or c.get("unit") != "ns":
     sys.exit("calibration is not an object in ns: %r" % (c,))
-always = ["lazy_get_floor_ns", "acquire_load_ns", "xchg_ns", "clock_gettime_ns"]
+always = ["lazy_get_floor_ns", "lazy_get_algorithm_ns", "acquire_load_ns", "xchg_ns", "clock_gettime_ns"]
 bad = []
 for k in [k for k in c if k.endswith("_ns")]:
     v, m = c[k], c.get("method", {}).get(k, {})
