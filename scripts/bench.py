@@ -66,9 +66,7 @@ def smrbench_list(smrbench):
     """{'schemes': [names], 'native': [names of this repository's own schemes],
     'workloads': {name: [param names]}, 'allocs': {name: installed?},
     'default_alloc': name} from `smrbench list --json`."""
-    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True, check=True).stdout
-    j = json.loads(out)
+    j = R.smrbench_list(smrbench)
     return {"schemes": [s["name"] for s in j["schemes"]],
             "native": [s["name"] for s in j["schemes"] if not s["reference"]],
             "workloads": {w["name"]: [p["name"] for p in w["params"]] for w in j["workloads"]},

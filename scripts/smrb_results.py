@@ -25,6 +25,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 
 
 
@@ -357,6 +358,14 @@ def new_folder(results, name):
         except FileExistsError:
             n += 1
             d = "%s-%d" % (base, n)
+
+
+def smrbench_list(smrbench):
+    """`smrbench list --json` (harness/list_json.c), parsed: what the binary
+    has and what each scheme and workload is."""
+    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True, check=True).stdout
+    return json.loads(out)
 
 
 def load_plan(out_dir):
