@@ -49,14 +49,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the interpreter
     HAVE_MPL = False
 
-# 20 distinguishable colours (matplotlib's tab20 order, darks first); the
-# reference back ends (the libraries', bench.json's reference_schemes) are
-# drawn dashed so they read apart from this repository's schemes.
-COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
-          "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
-MARKERS = ["o", "s", "D", "^", "v", "<", ">", "p", "h", "*", "X", "P", "d", "8", "H"]
-
 
 def esc(s):
     return html.escape(str(s), quote=True)
@@ -64,16 +56,10 @@ def esc(s):
 
 # ---- figures (matplotlib) ----
 
-def style_of(schemes, references, peers=()):
-    """The same colour per scheme in every figure: the order of smrbench list,
-    then the peers (other languages' programs), dotted."""
-    return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
-                ":" if s in peers else "--" if s in references else "-")
-            for i, s in enumerate(list(schemes) + list(peers))}
-
-
-def draw(fig, path, styles):
+def draw(fig, path):
     e = fig["exp"]
+    # (colour, marker, line style) per series: the palette of smrb_results, as gnuplot draws it too.
+    styles = {s: (c, m[0], R.DASHES[d][0]) for s, (c, m, d) in fig["styles"].items()}
     f, ax = plt.subplots(figsize=(8.5, 4.6), dpi=100)
     series = list(fig["series"])
     if e["figure"] == "bars":
@@ -94,8 +80,8 @@ def draw(fig, path, styles):
                     lo.append(p[1] - p[2])
                     hi.append(p[3] - p[1])
             ax.bar(xs, ys, width * 0.95, yerr=[lo, hi], capsize=2, label=s,
-                   color=styles.get(s, ("#555555", "o", "-"))[0], edgecolor="black", linewidth=0.5,
-                   hatch={"--": "//", ":": ".."}.get(styles.get(s, ("", "", "-"))[2]))
+                   color=styles[s][0], edgecolor="black", linewidth=0.5,
+                   hatch={"--": "//", ":": ".."}.get(styles[s][2]))
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats)
         ax.set_xlabel(e["x"])
@@ -106,7 +92,7 @@ def draw(fig, path, styles):
             ys = [p[1] for p in pts]
             lo = [p[1] - p[2] for p in pts]
             hi = [p[3] - p[1] for p in pts]
-            color, marker, ls = styles.get(s, ("#555555", "o", "-"))
+            color, marker, ls = styles[s]
             if e["figure"] == "timeseries":
                 ax.plot(xs, ys, color=color, label=s, linewidth=1.6, linestyle=ls)
                 ax.fill_between(xs, [p[2] for p in pts], [p[3] for p in pts], color=color,
@@ -288,14 +274,14 @@ def run_summary(plan, e, run, rows):
                 esc(e["file"])))
 
 
-def figure_html(fig, out_dir, exp_dir, styles):
+def figure_html(fig, out_dir, exp_dir):
     """A figure drawn with matplotlib (else gnuplot's PNG), embedded, with links to its files."""
     rel = os.path.relpath
     png = os.path.join(out_dir, "figures", fig["name"] + ".png")
     gp_png = os.path.join(out_dir, "plots", fig["name"] + ".png")
     gp_svg = os.path.join(out_dir, "plots", fig["name"] + ".svg")
     if HAVE_MPL:
-        draw(fig, png, styles)
+        draw(fig, png)
         src = png
     elif os.path.exists(gp_png):
         src = gp_png
@@ -338,7 +324,7 @@ def logs_html(exp_dir):
     return h
 
 
-def experiment_html(out_dir, plan, x, figs, tables, styles):
+def experiment_html(out_dir, plan, x, figs, tables):
     """(html lines, PAPI counters present?) of one experiment's section."""
     e, run = x["exp"], x["run"]
     exp_dir = os.path.join(out_dir, e["name"])
@@ -357,7 +343,7 @@ def experiment_html(out_dir, plan, x, figs, tables, styles):
         h.append("<p class=note>%s</p>" % esc(note))
     if not rows:
         h.append("<p class=skip>No results (not run yet, or every cell failed).</p>")
-    h += [figure_html(fig, out_dir, exp_dir, styles) for fig in figs if fig["exp"]["name"] == e["name"]]
+    h += [figure_html(fig, out_dir, exp_dir) for fig in figs if fig["exp"]["name"] == e["name"]]
     h += [table_html(t) for t in tables if t["exp"] == e["name"]]
     has_papi = False
     if rows:
@@ -384,13 +370,11 @@ def build(out_dir, html_path):
         raise SystemExit("report.py: %s has no bench.json (run scripts/bench.py first)" % out_dir)
     figs = P.figures(out_dir)
     os.makedirs(os.path.join(out_dir, "figures"), exist_ok=True)
-    # (A plan from before reference_schemes draws every scheme solid.)
-    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []), plan.get("peers", []))
     tables = P.tables(out_dir)
     h = page_head(out_dir, plan)
     papi_anywhere = False
     for x in plan["experiments"]:
-        section, has_papi = experiment_html(out_dir, plan, x, figs, tables, styles)
+        section, has_papi = experiment_html(out_dir, plan, x, figs, tables)
         h += section
         papi_anywhere |= has_papi
     h += machine_html(read_machine(out_dir), papi_anywhere)
@@ -500,7 +484,7 @@ def draw_cross(cell, per, schemes, path):
     for i, (lab, ratios, _) in enumerate(per):
         xs = [k - 0.4 + width * (i + 0.5) for k, s in enumerate(schemes) if s in ratios[cell]]
         ys = [ratios[cell][s] for s in schemes if s in ratios[cell]]
-        ax.bar(xs, ys, width * 0.95, label=lab, color=COLORS[(i + 1) % len(COLORS)],
+        ax.bar(xs, ys, width * 0.95, label=lab, color=R.COLORS[(i + 1) % len(R.COLORS)],
                edgecolor="black", linewidth=0.5)
     ax.axhline(1.0, color="#888888", linewidth=1, linestyle="--")
     ax.set_xticks(range(len(schemes)))

@@ -7,5 +7,7 @@ set boxwidth 0.9
 set xtics rotate by 0
 set yrange [0:*]
 set grid ytics
-PLOT = "plot for [i=1:nseries] datafile using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) lt i title word(names, i)"
+# A dashed series (a reference back end) is hatched as in report.py; a dotted one (a peer)
+# cross-hatched, gnuplot's nearest to report.py's dots.
+PLOT = "plot for [i=1:nseries] datafile using (column(3*i-1)):(column(3*i)):(column(3*i+1)):xtic(1) lt i fs pattern (word(dashes, i) eq '1' ? 3 : word(dashes, i) eq '2' ? 4 : 1) border -1 title word(names, i)"
 load plotdir.'/emit.gp'
