@@ -1,4 +1,4 @@
-# lazy_breakdown.gp - seed 002's breakdown: ns/op per payload (clusters), one bar per scheme.
+# lazy_breakdown.gp - Niksic's breakdown (2017): ns/op per payload (clusters), one bar per scheme.
 load plotdir.'/common.gp'
 set style data histogram
 set style histogram errorbars gap 2 lw 1
