@@ -54,7 +54,7 @@ REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op", "ended")
 # is a key (filled in for old files), `object_bytes` a property of the build.
 NOT_MATCHED = {"session", "alloc", "object_bytes"}
 LEGACY_ALLOC = R.LEGACY_ALLOC  # the allocator of every run written before the alloc column
-NORMALISER = "none"   # --normaliser changes it
+NORMALISER = R.FLOOR   # --normaliser changes it
 NOISY = 0.10          # a normaliser whose ns/op varies more than this between reps: warn
 
 
@@ -316,7 +316,7 @@ def parse_args(argv):
     ap.add_argument("new", metavar="NEW", help="results folder or runs.csv (the run to judge)")
     ap.add_argument("--min-effect", type=float, default=15.0, metavar="PCT",
                     help="smallest change of the normalised ratio, in percent, that counts (default 15)")
-    ap.add_argument("--normaliser", default="none", metavar="SCHEME",
+    ap.add_argument("--normaliser", default=R.FLOOR, metavar="SCHEME",
                     help="the scheme every ratio is taken against (default none, the leak floor)")
     ap.add_argument("--strict", action="store_true",
                     help="exit 2 if a cell of OLD is missing from NEW (default: note it)")

@@ -441,10 +441,10 @@ def ratios_to_none(rows):
             ns.setdefault(key(r), {}).setdefault(r.get("scheme"), []).append(v)
     out = {}
     for cell, by_scheme in ns.items():
-        base = R.summary(by_scheme.get("none", []))
+        base = R.summary(by_scheme.get(R.FLOOR, []))
         if not base or base[0] <= 0:
             continue
-        out[cell] = {s: R.summary(v)[0] / base[0] for s, v in by_scheme.items() if s != "none"}
+        out[cell] = {s: R.summary(v)[0] / base[0] for s, v in by_scheme.items() if s != R.FLOOR}
     return out
 
 

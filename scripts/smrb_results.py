@@ -284,6 +284,12 @@ def swept_params(rows):
 # Runs written before runs.csv had an `alloc` column all used glibc's malloc.
 LEGACY_ALLOC = "glibc"
 
+# The leak floor every ratio is taken against (compare.py, report.py's
+# cross-machine figure): the scheme of family none (instances/none.c).  A
+# runs.csv names schemes, not their families, and is read without the binary
+# that wrote it, so the floor is known here by its name, once.
+FLOOR = "none"
+
 
 def allocs_of(rows):
     """The allocators of these rows, in first-seen order (runs.csv's alloc

@@ -68,7 +68,7 @@ def write_folder(d, kind, cal, cells):
 
 
 def main():
-    print("1..11")
+    print("1..13")
     tmp = tempfile.mkdtemp(prefix="smrb-cross-test.")
     try:
         dirs = []
@@ -132,7 +132,11 @@ def body(tmp, dirs):
        "predict: a run of two allocators needs --alloc: exit 2, one line (%s)" % p.stderr.strip(), p.stderr)
     machine, rows = predict.load(dirs[0], "pool")
     # The models as the schemes declare them (instances/*.c, smrbench list --json).
-    model = predict.models(R.smrbench_list(SMRBENCH))
+    listing = R.smrbench_list(SMRBENCH)
+    model = predict.models(listing)
+    floors = [x["name"] for x in listing["schemes"] if x["family"] == "none"]
+    ok(floors == [R.FLOOR], "the floor ratios are taken against (%s) is the binary's scheme of family none"
+       % R.FLOOR, floors)
     table = {t[0]: t for t in predict.predict(machine["calibration"], rows, model)}
     cal = MACHINES["a"][1]
     ok(abs(table["none"][3] - cal["lazy_get_floor_ns"]) < 1e-9
