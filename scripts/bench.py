@@ -598,27 +598,27 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
-class Usage(Exception):
-    """A bad command line or an unusable input: exit 2 with this one-line message."""
+class CannotStart(Exception):
+    """A bad command line, an unusable input or baseline: exit 2 with this one-line message."""
 
 
 def load_inputs(a):
     """(sets, what the smrbench has, the machine's PUs, the experiments to run)."""
     if a.baseline and a.baseline_smrbench:
-        raise Usage("--baseline and --baseline-smrbench exclude each other")
+        raise CannotStart("--baseline and --baseline-smrbench exclude each other")
     sets = R.load_sets(a.bench_dir)
     if a.set not in sets:
-        raise Usage("unknown set '%s' (bench/sets.conf has %s)" % (a.set, ", ".join(sets)))
+        raise CannotStart("unknown set '%s' (bench/sets.conf has %s)" % (a.set, ", ".join(sets)))
     try:
         have = smrbench_list(a.smrbench)
     except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
-        raise Usage("cannot run %s list --json: %s" % (a.smrbench, e))
+        raise CannotStart("cannot run %s list --json: %s" % (a.smrbench, e))
     exps = R.load_experiments(a.bench_dir, a.set)
     if a.exp:
         exps = [e for e in exps if e["name"] in a.exp]
         missing = set(a.exp) - {e["name"] for e in exps}
         if missing:
-            raise Usage("no experiment %s in set %s" % (", ".join(sorted(missing)), a.set))
+            raise CannotStart("no experiment %s in set %s" % (", ".join(sorted(missing)), a.set))
     return sets, have, machine_pus(a.smrbench), exps
 
 
@@ -639,22 +639,26 @@ def open_folder(a):
     return out
 
 
+def head_revision():
+    """This checkout's revision, as the duet's title names HEAD."""
+    return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe", "--always",
+                           "--dirty", "--abbrev=12"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
+
+
 def load_or_make_plan(a, out, exps, have, pus, sets):
     """The folder's plan (resume), else a new one, with the duet's baseline when asked."""
     plan = R.load_plan(out)
     if plan and plan.get("set") != a.set:
-        raise Usage("%s holds a run of set %s, not %s" % (out, plan.get("set"), a.set))
+        raise CannotStart("%s holds a run of set %s, not %s" % (out, plan.get("set"), a.set))
     if not plan:
         plan = build_plan(a, exps, have, pus, sets)
         if a.baseline or a.baseline_smrbench:
             try:
                 plan["baseline"] = duet_baseline(a, None)
             except duet.DuetError as e:
-                raise Usage(str(e))
-            plan["head_rev"] = subprocess.run(
-                ["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe", "--always", "--dirty",
-                 "--abbrev=12"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
+                raise CannotStart(str(e))
+            plan["head_rev"] = head_revision()
         save_plan(out, plan)
     return plan
 
@@ -808,7 +812,7 @@ def main(argv=None):
             return 0
         out = open_folder(a)
         plan = load_or_make_plan(a, out, exps, have, pus, sets)
-    except Usage as e:
+    except CannotStart as e:
         log(str(e))
         return 2
     print_plan(plan)
