@@ -26,7 +26,7 @@ BENCH_TOOLS = scripts/bench.py scripts/plot.py scripts/report.py scripts/table.p
 	scripts/plots/hart_list_length.gp scripts/plots/hart_update.gp \
 	scripts/plots/hart_oversub.gp scripts/plots/treiber_threads.gp \
 	scripts/plots/bwtree_threads.gp scripts/plots/stall_unreclaimed.gp
-# Seed 002 across languages, with the peers (peers/local.mk).
+# Niksic's LazyTransform (2017) across languages, with the peers (peers/local.mk).
 BENCH_FILES += bench/peers-threads.exp
 BENCH_TOOLS += scripts/plots/peers_threads.gp
 EXTRA_DIST += $(BENCH_FILES) $(BENCH_TOOLS)

@@ -2,8 +2,9 @@
  * instance.h - one scheme's instance of every workload.
  *
  * instances/<scheme>.c defines SMR_SCHEME, SMR_SCHEME_SUMMARY and
- * SMR_SCHEME_FAMILY (optionally SMR_SCHEME_NAME, and SMR_SCHEME_REFERENCE for
- * a library's back end) and includes this file.  The workloads are included as
+ * SMR_SCHEME_FAMILY (optionally SMR_SCHEME_NAME, SMR_SCHEME_REFERENCE for
+ * a library's back end, and SMR_SCHEME_LAZY_GET, the cost model of a lazy get:
+ * workload.h, struct scheme_desc) and includes this file.  The workloads are included as
  * source, so the scheme's inline fast paths compile into their loops.
  */
 #ifndef SMR_SCHEME
@@ -26,6 +27,9 @@
 #endif
 #ifndef SMR_SCHEME_REFERENCE
 #define SMR_SCHEME_REFERENCE NULL /* ours, not a library's */
+#endif
+#ifndef SMR_SCHEME_LAZY_GET
+#define SMR_SCHEME_LAZY_GET { NULL, NULL } /* not predicted */
 #endif
 
 static const struct smr_param_spec SMR_SYM(scheme_params)[] = {
@@ -83,6 +87,7 @@ const struct scheme_desc SMR_SYM(scheme) = {
 	.summary = SMR_SCHEME_SUMMARY,
 	.family = SMR_SCHEME_FAMILY,
 	.reference = SMR_SCHEME_REFERENCE,
+	.lazy_get = SMR_SCHEME_LAZY_GET,
 	.params = SMR_SYM(scheme_params),
 	.workloads = SMR_SYM(workloads),
 	.domain_stats = SMR_SYM(domain_stats),

@@ -4,7 +4,7 @@
  * these facts (which schemes are grace-period ones, which wrap a library,
  * a workload's hazard slots, runs.csv's columns):
  *
- *   { "schemes":   [ { name, summary, family, robust, reference, params } ],
+ *   { "schemes":   [ { name, summary, family, robust, reference, [lazy_get,] params } ],
  *     "workloads": [ { name, summary, hazard_slots, params } ],
  *     "columns":   [ runs.csv's columns before the params, in order ],
  *     "counters":  [ { event, column, available } ],
@@ -14,8 +14,10 @@
  *     "default_allocator": name }
  *
  * robust: a stalled reader holds back a bounded number of objects (every
- * family but none and grace-period).  Params: { name, default, help, min,
- * max } for schemes; workloads add type and choices.
+ * family but none and grace-period).  lazy_get: { path, cost }, the cost
+ * model of a lazy get (struct scheme_desc), only in the schemes that have one.
+ * Params: { name, default, help, min, max } for schemes; workloads add type
+ * and choices.
  */
 #include <stdio.h>
 
@@ -67,6 +69,14 @@ static void scheme_json(FILE *f, const struct scheme_desc *s)
 	fputs(s->family == SMR_FAMILY_NONE || s->family == SMR_FAMILY_GRACE_PERIOD ? "false" : "true", f);
 	key(f, ",", "reference");
 	str_or_null(f, s->reference);
+	if (s->lazy_get.path) {
+		key(f, ",", "lazy_get");
+		key(f, "{", "path");
+		json_str(f, s->lazy_get.path);
+		key(f, ",", "cost");
+		json_str(f, s->lazy_get.cost);
+		fputc('}', f);
+	}
 	key(f, ",", "params");
 	params_json(f, s->params);
 	fputc('}', f);

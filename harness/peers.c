@@ -1,5 +1,6 @@
 /*
- * peers.c - the peers: seed 002's LazyTransform in other languages
+ * peers.c - the peers: the LazyTransform of Niksic, "Exploring lock-free
+ * Rust 3: Crossbeam" (2017) in other languages
  * (peers/jvm: Java with AtomicReference and a GC; peers/crossbeam: Rust with
  * crossbeam-epoch), run by `smrbench run` as schemes of the lazy workload.
  * configure builds each one when its toolchain is here; the runner launches
@@ -98,7 +99,7 @@ static const struct smr_param_spec no_params[] = { { NULL, NULL, NULL, 0, 0 } };
 static struct peer peers[] = {
 	{
 		.name = "jvm",
-		.summary = "-w lazy only: seed 002's Java LazyTransform (AtomicReference, the JVM's GC), its own process",
+		.summary = "-w lazy only: Niksic's (2017) Java LazyTransform (AtomicReference, the JVM's GC), its own process",
 #ifdef HAVE_PEER_JVM
 		.built = true,
 		.artifact = SMRB_PEER_JVM_DIR "/LazyPeer.class",
@@ -107,7 +108,7 @@ static struct peer peers[] = {
 	},
 	{
 		.name = "crossbeam-epoch",
-		.summary = "-w lazy only: seed 002's Rust LazyTransform (crossbeam-epoch pin, defer_destroy), its own process",
+		.summary = "-w lazy only: Niksic's (2017) Rust LazyTransform (crossbeam-epoch pin, defer_destroy), its own process",
 #ifdef HAVE_PEER_CROSSBEAM
 		.built = true,
 		.artifact = SMRB_PEER_CROSSBEAM_BIN,

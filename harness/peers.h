@@ -1,4 +1,4 @@
-/* peers.h - the peers (peers.c): seed 002's LazyTransform in other languages, run as child processes. */
+/* peers.h - the peers (peers.c): Niksic's LazyTransform (2017) in other languages, run as child processes. */
 #ifndef SMRB_PEERS_H
 #define SMRB_PEERS_H
 

@@ -142,6 +142,12 @@ struct scheme_desc {
 	/* The library a reference back end wraps ("liburcu"), NULL for the
 	 * schemes this repository implements. */
 	const char *reference;
+	/* What one get of the lazy workload pays beyond the bare load, for
+	 * scripts/predict.py; { NULL } when not predicted.  path: the read path's
+	 * work per get, in words.  cost: the calibration's costs it adds, terms
+	 * joined by " + ", each "C" (once per get), "N*C" (N times) or "C/PARAM"
+	 * (once per PARAM gets, a scheme param); "" for none beyond the floor. */
+	struct { const char *path, *cost; } lazy_get;
 	const struct smr_param_spec *params;  /* terminated by a {NULL} entry */
 	const struct workload_desc *const *workloads;  /* NULL-terminated */
 	/* Live counters of one of this scheme's domains (a racy snapshot). */

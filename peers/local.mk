@@ -1,4 +1,4 @@
-# peers/local.mk - the peers (harness/peers.c): seed 002's LazyTransform in
+# peers/local.mk - the peers (harness/peers.c): Niksic's LazyTransform (2017) in
 # Java and in Rust, built into this build tree when configure found their
 # toolchains.  Included by Makefile.am.
 

@@ -66,9 +66,7 @@ def smrbench_list(smrbench):
     """{'schemes': [names], 'native': [names of this repository's own schemes],
     'workloads': {name: [param names]}, 'allocs': {name: installed?},
     'default_alloc': name} from `smrbench list --json`."""
-    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         universal_newlines=True, check=True).stdout
-    j = json.loads(out)
+    j = R.smrbench_list(smrbench)
     return {"schemes": [s["name"] for s in j["schemes"]],
             "native": [s["name"] for s in j["schemes"] if not s["reference"]],
             "workloads": {w["name"]: [p["name"] for p in w["params"]] for w in j["workloads"]},
@@ -567,7 +565,7 @@ def duet_baseline(a, out_plan):
     return {"rev": commit, "smrbench": binary}
 
 
-def main(argv=None):
+def parse_args(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--set", default="default")
@@ -596,32 +594,35 @@ def main(argv=None):
                     % (100 * duet.MIN_EFFECT))
     ap.add_argument("--no-confirm", action="store_true",
                     help="duet: fail on the first verdict, without re-running flagged cells")
-    a = ap.parse_args(argv)
-    if a.baseline and a.baseline_smrbench:
-        log("--baseline and --baseline-smrbench exclude each other")
-        return 2
+    return ap.parse_args(argv)
 
+
+class CannotStart(Exception):
+    """A bad command line, an unusable input or baseline: exit 2 with this one-line message."""
+
+
+def load_inputs(a):
+    """(sets, what the smrbench has, the machine's PUs, the experiments to run)."""
+    if a.baseline and a.baseline_smrbench:
+        raise CannotStart("--baseline and --baseline-smrbench exclude each other")
     sets = R.load_sets(a.bench_dir)
     if a.set not in sets:
-        log("unknown set '%s' (bench/sets.conf has %s)" % (a.set, ", ".join(sets)))
-        return 2
+        raise CannotStart("unknown set '%s' (bench/sets.conf has %s)" % (a.set, ", ".join(sets)))
     try:
         have = smrbench_list(a.smrbench)
     except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
-        log("cannot run %s list --json: %s" % (a.smrbench, e))
-        return 2
-    pus = machine_pus(a.smrbench)
+        raise CannotStart("cannot run %s list --json: %s" % (a.smrbench, e))
     exps = R.load_experiments(a.bench_dir, a.set)
     if a.exp:
         exps = [e for e in exps if e["name"] in a.exp]
         missing = set(a.exp) - {e["name"] for e in exps}
         if missing:
-            log("no experiment %s in set %s" % (", ".join(sorted(missing)), a.set))
-            return 2
-    if a.dry_run:
-        print_plan(build_plan(a, exps, have, pus, sets))
-        return 0
+            raise CannotStart("no experiment %s in set %s" % (", ".join(sorted(missing)), a.set))
+    return sets, have, machine_pus(a.smrbench), exps
 
+
+def open_folder(a):
+    """The results folder: --out, else the newest unfinished one of the set, else a new one."""
     out = a.out
     if not out and not a.fresh and not a.exp:
         out = find_resumable(a.results, a.set)
@@ -634,28 +635,36 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(a.last_file)), exist_ok=True)
         with open(a.last_file, "w") as f:
             f.write(out + "\n")
+    return out
+
+
+def head_revision():
+    """This checkout's revision, as the duet's title names HEAD."""
+    return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe", "--always",
+                           "--dirty", "--abbrev=12"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
+
+
+def load_or_make_plan(a, out, exps, have, pus, sets):
+    """The folder's plan (resume), else a new one, with the duet's baseline when asked."""
     plan = R.load_plan(out)
     if plan and plan.get("set") != a.set:
-        log("%s holds a run of set %s, not %s" % (out, plan.get("set"), a.set))
-        return 2
+        raise CannotStart("%s holds a run of set %s, not %s" % (out, plan.get("set"), a.set))
     if not plan:
         plan = build_plan(a, exps, have, pus, sets)
         if a.baseline or a.baseline_smrbench:
             try:
                 plan["baseline"] = duet_baseline(a, None)
             except duet.DuetError as e:
-                log(str(e))
-                return 2
-            plan["head_rev"] = subprocess.run(
-                ["git", "-C", here, "describe", "--always", "--dirty", "--abbrev=12"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
+                raise CannotStart(str(e))
+            plan["head_rev"] = head_revision()
         save_plan(out, plan)
-    print_plan(plan)
-    if plan["schemes"] != have["schemes"]:
-        log("note: this smrbench has schemes %s; the run was planned with %s (kept)" % (
-            ",".join(have["schemes"]), ",".join(plan["schemes"])))
+    return plan
 
-    # Cells left, per experiment.
+
+def cells_left(out, plan):
+    """[(experiment, run, its folder, cells without a row)] of the experiments
+    not done; the ones that cannot run here are marked skipped."""
     todo = []
     for x in plan["experiments"]:
         e, run = x["exp"], x["run"]
@@ -670,102 +679,113 @@ def main(argv=None):
         have_cells = done_cells(exp_dir, run)
         missing = [c for c in all_cells(run) if c not in have_cells]
         todo.append((e, run, exp_dir, missing))
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
+    return todo
 
-    if plan.get("baseline"):
-        try:
-            return duet_main(a, plan, out, todo)
-        except duet.DuetError as e:
-            log(str(e))
-            return 2
-        except KeyboardInterrupt:
-            p = CURRENT[0]
-            if p and p.poll() is None:
-                p.terminate()
-                p.wait()
-            save_plan(out, plan)
-            log("interrupted: finished cells are kept; run the same command again to resume %s" % out)
-            return 130
+
+def stop_current():
+    p = CURRENT[0]
+    if p and p.poll() is None:
+        p.terminate()
+        p.wait()
+
+
+def run_duet_set(a, plan, out, todo):
+    try:
+        return duet_main(a, plan, out, todo)
+    except duet.DuetError as e:
+        log(str(e))
+        return 2
+    except KeyboardInterrupt:
+        stop_current()
+        save_plan(out, plan)
+        log("interrupted: finished cells are kept; run the same command again to resume %s" % out)
+        return 130
+
+
+def run_experiment(a, plan, out, todo, i, progress):
+    """The missing cells of todo[i]; returns 1 if some cell failed, else 0."""
+    e, run, exp_dir, missing = todo[i]
+    prefix = "[exp %d/%d %s]" % (i + 1, len(todo), e["name"])
+    later = todo[i + 1:]
+    failed_calls = 0
+    t_exp = time.time()
+    if missing:
+        log("%s %s: %d cells of %gs" % (prefix, e["title"], len(missing), run["duration"]))
+    calls = plan_calls(run, missing)
+    while calls:
+        call = calls.pop(0)
+        have_now = done_cells(exp_dir, run)
+        rem = [len([c for c in missing if c not in have_now]),
+               sum(len(m) * (r["duration"] + progress.overhead) for _, r, _, m in later),
+               sum(len(m) for *_, m in later)]
+        rc, tail = run_call(a.smrbench, exp_dir, run, call, prefix, progress, rem,
+                            a.cell_timeout or 120 + 10 * run["duration"])
+        if rc == 2:
+            why = next((t for t in reversed(tail) if t.startswith("smrbench:")), "usage error")
+            m = re.search(r"scheme (\S+) cannot run workload", why)
+            if m and m.group(1) in run["schemes"] and len(run["schemes"]) > 1:
+                # A reference back end without this workload: run the others.
+                log("%s %s: dropped from this experiment" % (prefix, why))
+                run["schemes"].remove(m.group(1))
+                save_plan(out, plan)
+                have_now = done_cells(exp_dir, run)
+                missing = [c for c in all_cells(run) if c not in have_now]
+                calls = plan_calls(run, missing)
+                continue
+            with open(os.path.join(exp_dir, "skipped"), "w") as f:
+                f.write("smrbench refused it: %s\n" % why)
+            log("%s skipped: %s" % (prefix, why))
+            break
+        if rc < 0 or rc == 130:
+            raise KeyboardInterrupt
+        if rc != 0:
+            failed_calls += 1
+    rows = merge(exp_dir, run)
+    if os.path.exists(os.path.join(exp_dir, "skipped")):
+        return 0
+    with open(os.path.join(exp_dir, "done"), "w") as f:
+        json.dump({"cells": len(all_cells(run)), "rows": len(rows), "failed_calls": failed_calls,
+                   "seconds": round(time.time() - t_exp, 1)}, f)
+        f.write("\n")
+    if len(rows) < len(all_cells(run)):
+        log("%s %d of %d cells failed (see %s/part-*/failures.log)" % (
+            prefix, len(all_cells(run)) - len(rows), len(all_cells(run)), exp_dir))
+        return 1
+    return 0
+
+
+def copy_machine_json(out, plan):
+    """machine.json beside the experiments: the first part's."""
+    if os.path.exists(os.path.join(out, "machine.json")):
+        return
+    for x in plan["experiments"]:
+        exp_dir = os.path.join(out, x["exp"]["name"])
+        for p in sorted(os.listdir(exp_dir)) if os.path.isdir(exp_dir) else []:
+            mj = os.path.join(exp_dir, p, "machine.json")
+            if os.path.exists(mj):
+                shutil.copy(mj, os.path.join(out, "machine.json"))
+                return
+
+
+def run_set(a, plan, out, todo):
+    """Every experiment's missing cells, then the figures and tables; the exit status."""
     total_left = sum(len(t[3]) for t in todo)
     progress = Progress()
     secs_left = sum(len(m) * (r["duration"] + OVERHEAD_GUESS_S) for _, r, _, m in todo)
     log("%d cells to run into %s, ~%s" % (total_left, out, fmt_time(secs_left)))
-
-
     status = 0
     t_set = time.time()
     try:
-        for i, (e, run, exp_dir, missing) in enumerate(todo):
-            prefix = "[exp %d/%d %s]" % (i + 1, len(todo), e["name"])
-            later = todo[i + 1:]
-            failed_calls = 0
-            t_exp = time.time()
-            if missing:
-                log("%s %s: %d cells of %gs" % (prefix, e["title"], len(missing), run["duration"]))
-            calls = plan_calls(run, missing)
-            while calls:
-                call = calls.pop(0)
-                have_now = done_cells(exp_dir, run)
-                rem = [len([c for c in missing if c not in have_now]),
-                       sum(len(m) * (r["duration"] + progress.overhead) for _, r, _, m in later),
-                       sum(len(m) for *_, m in later)]
-                rc, tail = run_call(a.smrbench, exp_dir, run, call, prefix, progress, rem,
-                                    a.cell_timeout or 120 + 10 * run["duration"])
-                if rc == 2:
-                    why = next((t for t in reversed(tail) if t.startswith("smrbench:")), "usage error")
-                    m = re.search(r"scheme (\S+) cannot run workload", why)
-                    if m and m.group(1) in run["schemes"] and len(run["schemes"]) > 1:
-                        # A reference back end without this workload: run the others.
-                        log("%s %s: dropped from this experiment" % (prefix, why))
-                        run["schemes"].remove(m.group(1))
-                        save_plan(out, plan)
-                        have_now = done_cells(exp_dir, run)
-                        missing = [c for c in all_cells(run) if c not in have_now]
-                        calls = plan_calls(run, missing)
-                        continue
-                    with open(os.path.join(exp_dir, "skipped"), "w") as f:
-                        f.write("smrbench refused it: %s\n" % why)
-                    log("%s skipped: %s" % (prefix, why))
-                    break
-                if rc < 0 or rc == 130:
-                    raise KeyboardInterrupt
-                if rc != 0:
-                    failed_calls += 1
-            rows = merge(exp_dir, run)
-            if not os.path.exists(os.path.join(exp_dir, "skipped")):
-                with open(os.path.join(exp_dir, "done"), "w") as f:
-                    json.dump({"cells": len(all_cells(run)), "rows": len(rows),
-                               "failed_calls": failed_calls,
-                               "seconds": round(time.time() - t_exp, 1)}, f)
-                    f.write("\n")
-                if len(rows) < len(all_cells(run)):
-                    status = 1
-                    log("%s %d of %d cells failed (see %s/part-*/failures.log)" % (
-                        prefix, len(all_cells(run)) - len(rows), len(all_cells(run)), exp_dir))
+        for i in range(len(todo)):
+            status |= run_experiment(a, plan, out, todo, i, progress)
     except KeyboardInterrupt:
-        p = CURRENT[0]
-        if p and p.poll() is None:
-            p.terminate()
-            p.wait()
+        stop_current()
         log("interrupted: finished cells are kept; run the same command again to resume %s" % out)
         for _, run, exp_dir, _ in todo:
             if os.path.isdir(exp_dir):
                 merge(exp_dir, run)
         return 130
-
-    # machine.json beside the experiments: the first part's.
-    if not os.path.exists(os.path.join(out, "machine.json")):
-        for x in plan["experiments"]:
-            for p in sorted(os.listdir(os.path.join(out, x["exp"]["name"]))) if os.path.isdir(
-                    os.path.join(out, x["exp"]["name"])) else []:
-                mj = os.path.join(out, x["exp"]["name"], p, "machine.json")
-                if os.path.exists(mj):
-                    shutil.copy(mj, os.path.join(out, "machine.json"))
-                    break
-            if os.path.exists(os.path.join(out, "machine.json")):
-                break
+    copy_machine_json(out, plan)
     for x in plan["experiments"]:
         if x["run"]:
             merge(os.path.join(out, x["exp"]["name"]), x["run"])
@@ -780,6 +800,32 @@ def main(argv=None):
     sys.stdout.write(plot.tables_text(out))
     print(out)
     return status
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    try:
+        sets, have, pus, exps = load_inputs(a)
+        if a.dry_run:
+            print_plan(build_plan(a, exps, have, pus, sets))
+            return 0
+        out = open_folder(a)
+        plan = load_or_make_plan(a, out, exps, have, pus, sets)
+    except CannotStart as e:
+        log(str(e))
+        return 2
+    print_plan(plan)
+    if plan["schemes"] != have["schemes"]:
+        log("note: this smrbench has schemes %s; the run was planned with %s (kept)" % (
+            ",".join(have["schemes"]), ",".join(plan["schemes"])))
+    todo = cells_left(out, plan)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    if plan.get("baseline"):
+        return run_duet_set(a, plan, out, todo)
+    return run_set(a, plan, out, todo)
 
 
 if __name__ == "__main__":

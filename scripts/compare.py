@@ -54,7 +54,7 @@ REQUIRED = ("workload", "scheme", "threads", "rep", "ns_per_op", "ended")
 # is a key (filled in for old files), `object_bytes` a property of the build.
 NOT_MATCHED = {"session", "alloc", "object_bytes"}
 LEGACY_ALLOC = R.LEGACY_ALLOC  # the allocator of every run written before the alloc column
-NORMALISER = "none"   # --normaliser changes it
+NORMALISER = R.FLOOR   # --normaliser changes it
 NOISY = 0.10          # a normaliser whose ns/op varies more than this between reps: warn
 
 
@@ -307,7 +307,7 @@ def judge(o, n, min_effect):
     return change, band / o.med, verdict
 
 
-def main(argv):
+def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="compare.py",
         description="Compare two smrbench runs, each normalised to its own `none`; "
@@ -316,45 +316,37 @@ def main(argv):
     ap.add_argument("new", metavar="NEW", help="results folder or runs.csv (the run to judge)")
     ap.add_argument("--min-effect", type=float, default=15.0, metavar="PCT",
                     help="smallest change of the normalised ratio, in percent, that counts (default 15)")
-    ap.add_argument("--normaliser", default="none", metavar="SCHEME",
+    ap.add_argument("--normaliser", default=R.FLOOR, metavar="SCHEME",
                     help="the scheme every ratio is taken against (default none, the leak floor)")
     ap.add_argument("--strict", action="store_true",
                     help="exit 2 if a cell of OLD is missing from NEW (default: note it)")
     ap.add_argument("--flagged", metavar="FILE",
                     help="write the regressed cells to FILE, one 'workload scheme threads' line each "
                          "(e.g. to re-run them)")
-    try:
-        args = ap.parse_args(argv)
-    except SystemExit as e:
-        return 2 if e.code else 0
-    if not (0 <= args.min_effect < 1000):
-        print("compare.py: --min-effect wants a percentage in 0..1000", file=sys.stderr)
-        return 2
-    min_effect = args.min_effect / 100
-    global NORMALISER
-    NORMALISER = args.normaliser
-    try:
-        old = Run(args.old, "OLD")
-        new = Run(args.new, "NEW")
-        check_comparable(old, new)
-        common = sorted(k for k in old.cells if k in new.cells)
-        judged = [k for k in common if k[1] != NORMALISER]
-        if not judged:
-            raise Refuse("no cell in common to compare (other than '%s')" % NORMALISER)
-        stats = [(k, Stat(old, k), Stat(new, k)) for k in judged]
-        only_old = sorted(k for k in old.cells if k not in new.cells)
-        only_new = sorted(k for k in new.cells if k not in old.cells)
-        if args.strict and only_old:
-            raise Refuse("--strict: %d cell(s) of OLD missing from NEW, first: %s" %
-                         (len(only_old), old.name(only_old[0])))
-    except Refuse as e:
-        print("compare.py: cannot compare: %s" % e, file=sys.stderr)
-        return 2
-    except (OSError, csv.Error, UnicodeDecodeError) as e:
-        print("compare.py: cannot compare: %s" % e, file=sys.stderr)
-        return 2
+    return ap.parse_args(argv)
 
-    varying = varying_params([old, new])
+
+def load_pair(args):
+    """(old, new, their common cells, [(judged cell, OLD's Stat, NEW's Stat)],
+    cells of OLD only, cells of NEW only); Refuse when they cannot be compared."""
+    old = Run(args.old, "OLD")
+    new = Run(args.new, "NEW")
+    check_comparable(old, new)
+    common = sorted(k for k in old.cells if k in new.cells)
+    judged = [k for k in common if k[1] != NORMALISER]
+    if not judged:
+        raise Refuse("no cell in common to compare (other than '%s')" % NORMALISER)
+    stats = [(k, Stat(old, k), Stat(new, k)) for k in judged]
+    only_old = sorted(k for k in old.cells if k not in new.cells)
+    only_new = sorted(k for k in new.cells if k not in old.cells)
+    if args.strict and only_old:
+        raise Refuse("--strict: %d cell(s) of OLD missing from NEW, first: %s" %
+                     (len(only_old), old.name(only_old[0])))
+    return old, new, common, stats, only_old, only_new
+
+
+def print_header(old, new, min_effect_pct):
+    """What was read and how it is judged."""
     for run in (old, new):
         if run.legacy_alloc:
             print("note: %s has no alloc column (written before -P alloc): read as alloc=%s"
@@ -371,20 +363,27 @@ def main(argv):
     print("method: ns_per_op / ns_per_op of '%s' (same run, same rep); median over reps, band = "
           "interquartile range%s; flagged if the middle halves do not overlap and |change| > %g%%"
           % (NORMALISER, " (widened to span every session's)" if max(old.sessions, new.sessions) > 1 else "",
-             args.min_effect))
+             min_effect_pct))
+
+
+def warn(msg):
+    print("compare.py: warning: " + msg, file=sys.stderr)
+
+
+def warn_unreliable(old, new, stats):
+    """Warnings on stderr about what makes the verdicts less reliable."""
     # Ratios travel between machines only roughly (a locked RMW costs more on
     # one CPU than another): say so when the two runs' machines differ.
     if old.machine and new.machine:
         for field in ("cpu_kind", "cpu_model", "online_cpus"):
             a, b = old.machine.get(field), new.machine.get(field)
             if a is not None and b is not None and a != b:
-                print("compare.py: warning: %s differs: %r in OLD, %r in NEW; ratios may shift with the CPU"
-                      % (field, a, b), file=sys.stderr)
+                warn("%s differs: %r in OLD, %r in NEW; ratios may shift with the CPU" % (field, a, b))
     for run, idx in ((old, 1), (new, 2)):
         nreps = min(st[idx].n for st in stats)
         if nreps < 3:
-            print("compare.py: warning: %s has cells with %d repetition(s): no noise band, only --min-effect guards"
-                  % (run.label, nreps), file=sys.stderr)
+            warn("%s has cells with %d repetition(s): no noise band, only --min-effect guards"
+                 % (run.label, nreps))
     # How busy was the machine?  The normaliser's own ns/op between repetitions
     # (its interquartile range over its median, the median of that over its
     # cells): per-rep normalisation cancels what hits a rep uniformly, not
@@ -396,15 +395,18 @@ def main(argv):
                 lo, med, hi = R.quartiles([run.ns(k, r) for r in reps])
                 spreads.append((hi - lo) / med)
         if spreads and statistics.median(spreads) > NOISY:
-            print("compare.py: warning: in %s, '%s' varies by %.0f%% (interquartile, median over its cells) "
-                  "between repetitions: a busy machine; verdicts are less reliable"
-                  % (run.label, NORMALISER, 100 * statistics.median(spreads)), file=sys.stderr)
+            warn("in %s, '%s' varies by %.0f%% (interquartile, median over its cells) "
+                 "between repetitions: a busy machine; verdicts are less reliable"
+                 % (run.label, NORMALISER, 100 * statistics.median(spreads)))
     if old.durations and new.durations:
         do, dn = statistics.median(old.durations), statistics.median(new.durations)
         if abs(dn / do - 1) > 0.2:
-            print("compare.py: warning: cells ran %.2f s in OLD but %.2f s in NEW; ratios may shift with cell length"
-                  % (do, dn), file=sys.stderr)
+            warn("cells ran %.2f s in OLD but %.2f s in NEW; ratios may shift with cell length" % (do, dn))
 
+
+def verdict_rows(old, new, common, stats, varying, min_effect):
+    """(table rows, regressed, improved): a row per judged cell, then the
+    normaliser itself in absolute ns/op (how the two machines/moments differ)."""
     rows, regressed, improved = [], [], []
     for k, so, sn in stats:
         change, band, verdict = judge(so, sn, min_effect)
@@ -414,13 +416,36 @@ def main(argv):
             regressed.append((k, so, sn, change, band))
         elif verdict == "improved":
             improved.append((k, so, sn, change, band))
-    # The normaliser itself, in absolute ns/op: how the two machines/moments differ.
     for k in common:
         if k[1] == NORMALISER:
             o = statistics.median(old.ns(k, r) for r in old.cells[k])
             n = statistics.median(new.ns(k, r) for r in new.cells[k])
             rows.append([old.name(k, varying), "%.3fns" % o, "%.3fns" % n, "%+.1f%%" % (100 * (n / o - 1)),
                          "", "(normaliser)"])
+    return rows, regressed, improved
+
+
+def main(argv):
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    if not (0 <= args.min_effect < 1000):
+        print("compare.py: --min-effect wants a percentage in 0..1000", file=sys.stderr)
+        return 2
+    min_effect = args.min_effect / 100
+    global NORMALISER
+    NORMALISER = args.normaliser
+    try:
+        old, new, common, stats, only_old, only_new = load_pair(args)
+    except (Refuse, OSError, csv.Error, UnicodeDecodeError) as e:
+        print("compare.py: cannot compare: %s" % e, file=sys.stderr)
+        return 2
+
+    varying = varying_params([old, new])
+    print_header(old, new, args.min_effect)
+    warn_unreliable(old, new, stats)
+    rows, regressed, improved = verdict_rows(old, new, common, stats, varying, min_effect)
     print()
     print("\n".join(R.text_table(["cell", "old ratio", "new ratio", "change", "band", "verdict"], rows,
                                   left_last=True)))

@@ -75,7 +75,7 @@ def _fig(e, run, metric, fv, per, plan, alloc_q="", alloc_split=False):
     if quals:
         title += " (%s)" % ", ".join(quals)
     return {"name": name, "exp": e, "run": run, "metric": metric, "facet_value": fv,
-            "series": per, "title": title, "pus": plan.get("pus", 0)}
+            "series": per, "styles": R.series_styles(plan, per), "title": title, "pus": plan.get("pus", 0)}
 
 
 def write_dat(path, fig):
@@ -124,6 +124,10 @@ def run_gnuplot(gnuplot, plots_dir, fig, dat, outbase):
         "xlabel": gp_str(xlabel), "ylabel": gp_str(R.label(fig["metric"])),
         "logx": "1" if e["logx"] else "0", "logy": "1" if e["logy"] else "0",
         "pus": str(fig["pus"]),
+        # The series' colours, point types and dashes (smrb_results.series_styles), as report.py draws them.
+        "colors": gp_str(" ".join(fig["styles"][s][0] for s in fig["series"])),
+        "points": gp_str(" ".join(str(fig["styles"][s][1][1]) for s in fig["series"])),
+        "dashes": gp_str(" ".join(str(R.DASHES[fig["styles"][s][2]][1]) for s in fig["series"])),
     }
     cmd = [gnuplot, "-e", "; ".join("%s=%s" % kv for kv in defs.items()), script]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

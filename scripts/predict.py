@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """predict.py - each scheme's predicted ns per lazy get, from the machine's calibration, beside the measured one.
 
-    predict.py DIR [--alloc NAME] [--format markdown|text]
+    predict.py DIR [--smrbench ./smrbench] [--alloc NAME] [--format markdown|text]
 
 DIR is a results folder of `smrbench run -w lazy -s ... -t 1 -P payload=u64`
 (runs.csv and machine.json with its "calibration", i.e. not --no-calibrate).
-Prints one row per scheme of the run that has a model below: what its read
-path does per get, the formula, the predicted ns and the measured ns_per_op
-(median over repetitions, min-max, n), and measured / predicted.  A run of
+Prints one row per scheme of the run: what its read path does per get, the
+formula, the predicted ns and the measured ns_per_op (median over
+repetitions, min-max, n), and measured / predicted.  Each scheme's model is
+declared with the scheme (instances/<scheme>.c, SMR_SCHEME_LAZY_GET) and read
+from `smrbench list --json`; a scheme without one is shown as not predicted.  A run of
 several allocators (-P alloc=a,b) needs --alloc: cells of different
 allocators are never pooled.
 
-The model (from each scheme's read path in schemes/*.h; a lazy get is
-begin, one protect of the value cell, end, and every `batch` gets one
-quiescent()):
+The model (from each scheme's read path in schemes/*.h, stated beside its
+declaration; a lazy get is begin, one protect of the value cell, end, and
+every `batch` gets one quiescent()):
   - the floor F = lazy_get_floor_ns: the bare get (acquire load of the cached
     pointer, the u64 it points to) that scheme none cannot go below;
   - a locked RMW (xchg, lock xadd) costs X = xchg_ns: it drains the store
@@ -27,60 +29,51 @@ The README's table "predicted vs measured" is this script's output.
 import argparse
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smrb_results as R  # noqa: E402
 
 # The lazy reader runs batches of SMR_DEFAULT_BATCH gets (schemes/smr.h)
-# between two quiescent() calls, except qsbr (qsbr_k) and nebr (ops_per_cs).
+# between two quiescent() calls, unless a scheme's param sets the batch.
 DEFAULT_BATCH = 100
-
+NOT_PREDICTED = "not predicted"
 
 # The calibration's costs a formula uses, by their symbol.
 SYMBOL = {"lazy_get_floor_ns": "F", "xchg_ns": "X", "acquire_load_ns": "L"}
 
-# scheme -> (what its read path does per get, [(cost, times)]) beyond the
-# floor F, which every scheme pays.  times: a count per get, or the name of
-# the param (a runs.csv column) that many gets share the cost over.
-MODELS = {
-    # schemes/none.h: protect is the acquire load; nothing else.
-    "none": ("acquire load", []),
-    # schemes/qsbr.h: begin/end empty; quiescent() every qsbr_k gets: acquire
-    # load of gp, compare, a store only when a grace period began.
-    "qsbr": ("acquire load; per qsbr_k gets: load gp + compare", [("acquire_load_ns", "qsbr_k")]),
-    # schemes/ebr.h: begin = relaxed load of the epoch + seq_cst xchg of the
-    # record; end = release store (a plain mov on x86).
-    "ebr": ("begin: load epoch + xchg; end: store", [("xchg_ns", 1)]),
-    # schemes/ebr_asym.h: begin = load epoch + plain store + compiler barrier;
-    # the reclaimer pays the membarrier.
-    "ebr-asym": ("begin: load epoch + plain store; end: store", []),
-    # schemes/nebr.h: begin = relaxed load of own record + branch; the xchg
-    # only on the first begin after quiescent(), i.e. once per ops_per_cs gets.
-    "nebr": ("begin: load own record; per ops_per_cs gets: xchg + store", [("xchg_ns", "ops_per_cs")]),
-    # schemes/hp_impl.h (HP_ASYM 0): protect = load + xchg hazard + seq_cst
-    # reload + compare; end = release store per slot.
-    "hp": ("protect: xchg hazard + reload; end: store", [("xchg_ns", 1)]),
-    # schemes/hp_impl.h (HP_ASYM 1): protect = plain store + compiler barrier +
-    # reload; slots cleared at quiescent() (one store per batch).
-    "hp-asym": ("protect: plain store + reload", []),
-    # schemes/he.h: protect = load ptr + load clock; end stores HE_NONE, so
-    # the next protect's era differs from the clock: an xchg on every get.
-    "he": ("protect: load clock, xchg era (end cleared it), reload; end: store", [("xchg_ns", 1)]),
-    # schemes/ibr.h: begin = load clock + store lower + xchg upper; protect =
-    # load ptr + load clock (no xchg while the clock stands); end = 2 stores.
-    "ibr": ("begin: load clock, store, xchg upper; protect: load clock; end: 2 stores", [("xchg_ns", 1)]),
-    # schemes/rc.h: end released the slot's count, so every protect takes one:
-    # lock xadd + reload; end = lock xadd (fetch_sub) to release it.
-    "rc": ("protect: lock xadd count + reload; end: lock xadd release", [("xchg_ns", 2)]),
-}
+
+def parse_cost(cost):
+    """A scheme's lazy_get cost ("", "xchg_ns", "2*xchg_ns", "xchg_ns/ops_per_cs",
+    terms joined by " + ") as [(calibration cost, times)] beyond the floor F.
+    times: a count per get, or the param (a runs.csv column) that many gets
+    share the cost over."""
+    terms = []
+    for term in filter(None, (t.strip() for t in cost.split("+"))):
+        if "/" in term:
+            name, param = term.split("/", 1)
+            terms.append((name.strip(), param.strip()))
+        elif "*" in term:
+            times, name = term.split("*", 1)
+            terms.append((name.strip(), int(times)))
+        else:
+            terms.append((term, 1))
+    return terms
+
+
+def models(listing):
+    """{scheme: (what its read path does per get, [(cost, times)])} of the
+    schemes of `smrbench list --json` that declare a lazy_get."""
+    return {s["name"]: (s["lazy_get"]["path"], parse_cost(s["lazy_get"]["cost"]))
+            for s in listing["schemes"] if s.get("lazy_get")}
 
 
 def formula(terms):
     """The model as text: "F + 2X", "F + X/ops_per_cs"."""
     out = ["F"]
     for cost, times in terms:
-        sym = SYMBOL[cost]
+        sym = SYMBOL.get(cost, cost)
         out.append("%s/%s" % (sym, times) if isinstance(times, str)
                    else sym if times == 1 else "%d%s" % (times, sym))
     return " + ".join(out)
@@ -127,30 +120,38 @@ def load(dirname, alloc=None):
     return machine, rows
 
 
-def predict(cal, rows):
-    """[(scheme, path, formula, predicted ns, (median, min, max, n) measured)] in the run's scheme order."""
+def predict(cal, rows, model):
+    """[(scheme, path, formula, predicted ns, (median, min, max, n) measured)]
+    in the run's scheme order; a scheme without a model has path NOT_PREDICTED
+    and no formula or prediction (None)."""
     out = []
     for s in R.ordered(rows, "scheme"):
-        if s not in MODELS:
-            continue
         mine = [r for r in rows if r["scheme"] == s]
-        path, terms = MODELS[s]
-        out.append((s, path, formula(terms), predicted(cal, terms, mine[0]),
-                    R.summary(R.num(r.get("ns_per_op")) for r in mine)))
+        measured = R.summary(R.num(r.get("ns_per_op")) for r in mine)
+        if s not in model:
+            out.append((s, NOT_PREDICTED, None, None, measured))
+            continue
+        path, terms = model[s]
+        out.append((s, path, formula(terms), predicted(cal, terms, mine[0]), measured))
     return out
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("dir", help="results folder of a lazy u64 1-thread run with its calibration")
+    ap.add_argument("--smrbench", default="./smrbench", help="the binary whose schemes declare the models")
     ap.add_argument("--alloc", help="the allocator, when the run has several")
     ap.add_argument("--format", choices=["markdown", "text"], default="markdown")
     a = ap.parse_args(argv)
     machine, rows = load(a.dir, a.alloc)
+    try:
+        model = models(R.smrbench_list(a.smrbench))
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        fail("cannot read the models from %s list --json: %s" % (a.smrbench, e))
     cal = machine["calibration"]
-    table = predict(cal, rows)
-    if not table:
-        fail("no scheme of %s has a model here (known: %s)" % (a.dir, ", ".join(MODELS)))
+    table = predict(cal, rows, model)
+    if all(t[3] is None for t in table):
+        fail("no scheme of %s has a model in %s (known: %s)" % (a.dir, a.smrbench, ", ".join(model)))
     print("%s (%s), git %s, alloc %s: F = lazy_get_floor_ns %.2f, X = xchg_ns %.2f, L = acquire_load_ns %.2f"
           % (machine.get("cpu_model", "?"), machine.get("cpu_kind", "?"), machine.get("git_revision", "?"),
              ", ".join(R.allocs_of(rows)), cal["lazy_get_floor_ns"], cal["xchg_ns"], cal["acquire_load_ns"]))
@@ -160,11 +161,12 @@ def main(argv=None):
         print("|---|---|---|---|---|---|")
     for s, path, text, pred, m in table:
         meas = "%s (%s-%s, n=%d)" % (R.fmt_num(m[0]), R.fmt_num(m[1]), R.fmt_num(m[2]), m[3]) if m else "-"
-        ratio = "%.2f" % (m[0] / pred) if m and pred > 0 else "-"
+        ratio = "%.2f" % (m[0] / pred) if m and pred else "-"
+        shown = "%.2f" % pred if pred is not None else "-"
         if a.format == "markdown":
-            print("| %s | %s | %s | %.2f | %s | %s |" % (s, path, text, pred, meas, ratio))
+            print("| %s | %s | %s | %s | %s | %s |" % (s, path, text or "-", shown, meas, ratio))
         else:
-            print("%-9s %-16s %6.2f  %-28s %s" % (s, text, pred, meas, ratio))
+            print("%-9s %-16s %6s  %-28s %s" % (s, text or NOT_PREDICTED, shown, meas, ratio))
     return 0
 
 

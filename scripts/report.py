@@ -49,14 +49,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the interpreter
     HAVE_MPL = False
 
-# 20 distinguishable colours (matplotlib's tab20 order, darks first); the
-# reference back ends (the libraries', bench.json's reference_schemes) are
-# drawn dashed so they read apart from this repository's schemes.
-COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
-          "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
-MARKERS = ["o", "s", "D", "^", "v", "<", ">", "p", "h", "*", "X", "P", "d", "8", "H"]
-
 
 def esc(s):
     return html.escape(str(s), quote=True)
@@ -64,16 +56,10 @@ def esc(s):
 
 # ---- figures (matplotlib) ----
 
-def style_of(schemes, references, peers=()):
-    """The same colour per scheme in every figure: the order of smrbench list,
-    then the peers (other languages' programs), dotted."""
-    return {s: (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)],
-                ":" if s in peers else "--" if s in references else "-")
-            for i, s in enumerate(list(schemes) + list(peers))}
-
-
-def draw(fig, path, styles):
+def draw(fig, path):
     e = fig["exp"]
+    # (colour, marker, line style) per series: the palette of smrb_results, as gnuplot draws it too.
+    styles = {s: (c, m[0], R.DASHES[d][0]) for s, (c, m, d) in fig["styles"].items()}
     f, ax = plt.subplots(figsize=(8.5, 4.6), dpi=100)
     series = list(fig["series"])
     if e["figure"] == "bars":
@@ -94,8 +80,8 @@ def draw(fig, path, styles):
                     lo.append(p[1] - p[2])
                     hi.append(p[3] - p[1])
             ax.bar(xs, ys, width * 0.95, yerr=[lo, hi], capsize=2, label=s,
-                   color=styles.get(s, ("#555555", "o", "-"))[0], edgecolor="black", linewidth=0.5,
-                   hatch={"--": "//", ":": ".."}.get(styles.get(s, ("", "", "-"))[2]))
+                   color=styles[s][0], edgecolor="black", linewidth=0.5,
+                   hatch={"--": "//", ":": ".."}.get(styles[s][2]))
         ax.set_xticks(range(len(cats)))
         ax.set_xticklabels(cats)
         ax.set_xlabel(e["x"])
@@ -106,7 +92,7 @@ def draw(fig, path, styles):
             ys = [p[1] for p in pts]
             lo = [p[1] - p[2] for p in pts]
             hi = [p[3] - p[1] for p in pts]
-            color, marker, ls = styles.get(s, ("#555555", "o", "-"))
+            color, marker, ls = styles[s]
             if e["figure"] == "timeseries":
                 ax.plot(xs, ys, color=color, label=s, linewidth=1.6, linestyle=ls)
                 ax.fill_between(xs, [p[2] for p in pts], [p[3] for p in pts], color=color,
@@ -231,26 +217,19 @@ def flatten(d, prefix=""):
     return out
 
 
-def build(out_dir, html_path):
-    plan = R.load_plan(out_dir)
-    if not plan:
-        raise SystemExit("report.py: %s has no bench.json (run scripts/bench.py first)" % out_dir)
-    figs = P.figures(out_dir)
-    fig_dir = os.path.join(out_dir, "figures")
-    os.makedirs(fig_dir, exist_ok=True)
-    # (A plan from before reference_schemes draws every scheme solid.)
-    styles = style_of(plan.get("schemes", []), plan.get("reference_schemes", []), plan.get("peers", []))
-    machine = {}
+def read_machine(out_dir):
     mpath = os.path.join(out_dir, "machine.json")
-    if os.path.exists(mpath):
-        with open(mpath) as f:
-            try:
-                machine = json.load(f)
-            except ValueError:
-                machine = {"error": "machine.json is not valid JSON"}
-    tables = P.tables(out_dir)
-    rel = os.path.relpath
+    if not os.path.exists(mpath):
+        return {}
+    with open(mpath) as f:
+        try:
+            return json.load(f)
+        except ValueError:
+            return {"error": "machine.json is not valid JSON"}
 
+
+def page_head(out_dir, plan):
+    """The title, what the numbers are, and the contents."""
     h = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>smrbench report: %s</title>"
          "<style>%s</style></head><body>" % (esc(os.path.basename(os.path.abspath(out_dir))), CSS)]
     h.append("<h1>smrbench report</h1>")
@@ -271,86 +250,110 @@ def build(out_dir, html_path):
     if not HAVE_MPL:
         h.append("<p class=note>matplotlib is not importable by %s: the figures below are "
                  "gnuplot's (plots/*.png).</p>" % esc(sys.executable))
-
-    # Contents.
     h.append("<ul>")
     for x in plan["experiments"]:
         h.append('<li><a href="#%s">%s</a>%s</li>' % (
             esc(x["exp"]["name"]), esc(x["exp"]["title"]),
             "" if x["run"] else " <span class=skip>(skipped)</span>"))
     h.append('<li><a href="#machine">The machine</a></li></ul>')
+    return h
 
-    papi_anywhere = False
-    for x in plan["experiments"]:
-        e, run = x["exp"], x["run"]
-        exp_dir = os.path.join(out_dir, e["name"])
-        h.append('<h2 id="%s">%s</h2>' % (esc(e["name"]), esc(e["title"])))
-        h.append("<p>%s</p>" % esc(e["about"]))
-        skipped = os.path.join(exp_dir, "skipped")
-        if not run or os.path.exists(skipped):
-            why = x["skip"]
-            if os.path.exists(skipped):
-                with open(skipped) as f:
-                    why = f.read().strip()
-            h.append("<p class=skip>Not run: %s.</p>" % esc(why))
-            continue
-        rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
-        allocs = R.allocs_of(rows) or [run["params"].get("alloc") or plan.get("default_alloc") or "?"]
-        h.append("<p>Workload <code>%s</code>; threads %s; %s; %s %s; %g s per cell; %d repetition(s)%s. "
-                 "Experiment file <code>bench/%s</code>.</p>" % (
-                     esc(run["workload"]), esc(", ".join(map(str, run["threads"]))),
-                     esc(" ".join("%s=%s" % kv for kv in run["params"].items() if kv[0] != "alloc")
-                         or "default params"),
-                     "allocators" if len(allocs) > 1 else "allocator",
-                     ", ".join("<code>%s</code>" % esc(a) for a in allocs),
-                     run["duration"], run["reps"],
-                     "; sampled every %d ms" % run["sample_ms"] if run["sample_ms"] else "",
-                     esc(e["file"])))
-        for note in run.get("notes", []):
-            h.append("<p class=note>%s</p>" % esc(note))
-        if not rows:
-            h.append("<p class=skip>No results (not run yet, or every cell failed).</p>")
-        for fig in [f for f in figs if f["exp"]["name"] == e["name"]]:
-            png = os.path.join(fig_dir, fig["name"] + ".png")
-            gp_png = os.path.join(out_dir, "plots", fig["name"] + ".png")
-            gp_svg = os.path.join(out_dir, "plots", fig["name"] + ".svg")
-            if HAVE_MPL:
-                draw(fig, png, styles)
-                src = png
-            elif os.path.exists(gp_png):
-                src = gp_png
-            else:
-                h.append("<p class=skip>Figure %s: no matplotlib and no gnuplot PNG.</p>" % esc(fig["name"]))
-                continue
-            links = ['<a href="%s">%s</a>' % (esc(rel(src, out_dir)), esc(rel(src, out_dir)))]
-            for p in (gp_png, gp_svg):
-                if os.path.exists(p) and p != src:
-                    links.append('<a href="%s">%s</a>' % (esc(rel(p, out_dir)), esc(rel(p, out_dir))))
-            h.append("<figure>%s<figcaption>%s &mdash; files: %s; data: <code>%s</code></figcaption></figure>" % (
-                img_tag(src, fig["name"]), esc(fig["title"]), ", ".join(links),
-                esc(rel(os.path.join(exp_dir, fig["name"] + ".dat"), out_dir))))
-        for t in [t for t in tables if t["exp"] == e["name"]]:
-            h.append(table_html(t))
-        if rows:
-            ctr_html, has_papi, soft = counter_tables(e, rows)
-            papi_anywhere |= has_papi
-            if not has_papi:
-                h.append("<p class=note>PAPI hardware counters (%s): not available on this "
-                         "machine (the columns of runs.csv are empty).</p>" % esc(", ".join(R.PAPI_COLUMNS)))
-            if ctr_html:
-                h.append("<details><summary>Counters (%s)</summary>%s</details>" % (
-                    esc(", ".join(([("PAPI hardware counters")] if has_papi else []) + soft)), ctr_html))
-        for part in sorted(os.listdir(exp_dir)) if os.path.isdir(exp_dir) else []:
-            fl = os.path.join(exp_dir, part, "failures.log")
-            if os.path.exists(fl):
-                with open(fl) as f:
-                    h.append("<p class=note>Failed cells (no row in runs.csv):</p><pre>%s</pre>" % esc(f.read()))
-        cmds = os.path.join(exp_dir, "commands.txt")
-        if os.path.exists(cmds):
-            with open(cmds) as f:
-                h.append("<details><summary>Commands</summary><pre>%s</pre></details>" % esc(f.read()))
 
-    h.append('<h2 id="machine">The machine</h2>')
+def run_summary(plan, e, run, rows):
+    """One line: the workload, threads, params, allocators, duration and repetitions."""
+    allocs = R.allocs_of(rows) or [run["params"].get("alloc") or plan.get("default_alloc") or "?"]
+    return ("<p>Workload <code>%s</code>; threads %s; %s; %s %s; %g s per cell; %d repetition(s)%s. "
+            "Experiment file <code>bench/%s</code>.</p>" % (
+                esc(run["workload"]), esc(", ".join(map(str, run["threads"]))),
+                esc(" ".join("%s=%s" % kv for kv in run["params"].items() if kv[0] != "alloc")
+                    or "default params"),
+                "allocators" if len(allocs) > 1 else "allocator",
+                ", ".join("<code>%s</code>" % esc(a) for a in allocs),
+                run["duration"], run["reps"],
+                "; sampled every %d ms" % run["sample_ms"] if run["sample_ms"] else "",
+                esc(e["file"])))
+
+
+def figure_html(fig, out_dir, exp_dir):
+    """A figure drawn with matplotlib (else gnuplot's PNG), embedded, with links to its files."""
+    rel = os.path.relpath
+    png = os.path.join(out_dir, "figures", fig["name"] + ".png")
+    gp_png = os.path.join(out_dir, "plots", fig["name"] + ".png")
+    gp_svg = os.path.join(out_dir, "plots", fig["name"] + ".svg")
+    if HAVE_MPL:
+        draw(fig, png)
+        src = png
+    elif os.path.exists(gp_png):
+        src = gp_png
+    else:
+        return "<p class=skip>Figure %s: no matplotlib and no gnuplot PNG.</p>" % esc(fig["name"])
+    links = ['<a href="%s">%s</a>' % (esc(rel(src, out_dir)), esc(rel(src, out_dir)))]
+    for p in (gp_png, gp_svg):
+        if os.path.exists(p) and p != src:
+            links.append('<a href="%s">%s</a>' % (esc(rel(p, out_dir)), esc(rel(p, out_dir))))
+    return "<figure>%s<figcaption>%s &mdash; files: %s; data: <code>%s</code></figcaption></figure>" % (
+        img_tag(src, fig["name"]), esc(fig["title"]), ", ".join(links),
+        esc(rel(os.path.join(exp_dir, fig["name"] + ".dat"), out_dir)))
+
+
+def counters_html(e, rows):
+    """(html, PAPI counters present?) of an experiment's counters."""
+    ctr_html, has_papi, soft = counter_tables(e, rows)
+    h = []
+    if not has_papi:
+        h.append("<p class=note>PAPI hardware counters (%s): not available on this "
+                 "machine (the columns of runs.csv are empty).</p>" % esc(", ".join(R.PAPI_COLUMNS)))
+    if ctr_html:
+        h.append("<details><summary>Counters (%s)</summary>%s</details>" % (
+            esc(", ".join(([("PAPI hardware counters")] if has_papi else []) + soft)), ctr_html))
+    return h, has_papi
+
+
+def logs_html(exp_dir):
+    """The failed cells and the smrbench commands of an experiment."""
+    h = []
+    for part in sorted(os.listdir(exp_dir)) if os.path.isdir(exp_dir) else []:
+        fl = os.path.join(exp_dir, part, "failures.log")
+        if os.path.exists(fl):
+            with open(fl) as f:
+                h.append("<p class=note>Failed cells (no row in runs.csv):</p><pre>%s</pre>" % esc(f.read()))
+    cmds = os.path.join(exp_dir, "commands.txt")
+    if os.path.exists(cmds):
+        with open(cmds) as f:
+            h.append("<details><summary>Commands</summary><pre>%s</pre></details>" % esc(f.read()))
+    return h
+
+
+def experiment_html(out_dir, plan, x, figs, tables):
+    """(html lines, PAPI counters present?) of one experiment's section."""
+    e, run = x["exp"], x["run"]
+    exp_dir = os.path.join(out_dir, e["name"])
+    h = ['<h2 id="%s">%s</h2>' % (esc(e["name"]), esc(e["title"])), "<p>%s</p>" % esc(e["about"])]
+    skipped = os.path.join(exp_dir, "skipped")
+    if not run or os.path.exists(skipped):
+        why = x["skip"]
+        if os.path.exists(skipped):
+            with open(skipped) as f:
+                why = f.read().strip()
+        h.append("<p class=skip>Not run: %s.</p>" % esc(why))
+        return h, False
+    rows = R.read_csv(os.path.join(exp_dir, "runs.csv"))
+    h.append(run_summary(plan, e, run, rows))
+    for note in run.get("notes", []):
+        h.append("<p class=note>%s</p>" % esc(note))
+    if not rows:
+        h.append("<p class=skip>No results (not run yet, or every cell failed).</p>")
+    h += [figure_html(fig, out_dir, exp_dir) for fig in figs if fig["exp"]["name"] == e["name"]]
+    h += [table_html(t) for t in tables if t["exp"] == e["name"]]
+    has_papi = False
+    if rows:
+        ctr, has_papi = counters_html(e, rows)
+        h += ctr
+    return h + logs_html(exp_dir), has_papi
+
+
+def machine_html(machine, papi_anywhere):
+    h = ['<h2 id="machine">The machine</h2>']
     if machine:
         h.append("<table><tr><th>key</th><th>value</th></tr>%s</table>" % "".join(
             "<tr><td><code>%s</code></td><td>%s</td></tr>" % (esc(k), esc(v)) for k, v in flatten(machine)))
@@ -358,6 +361,23 @@ def build(out_dir, html_path):
         h.append("<p class=skip>No machine.json in this folder.</p>")
     h.append("<p>PAPI hardware counters: %s.</p>" % (
         "measured (see each experiment's counters)" if papi_anywhere else "not available on this machine"))
+    return h
+
+
+def build(out_dir, html_path):
+    plan = R.load_plan(out_dir)
+    if not plan:
+        raise SystemExit("report.py: %s has no bench.json (run scripts/bench.py first)" % out_dir)
+    figs = P.figures(out_dir)
+    os.makedirs(os.path.join(out_dir, "figures"), exist_ok=True)
+    tables = P.tables(out_dir)
+    h = page_head(out_dir, plan)
+    papi_anywhere = False
+    for x in plan["experiments"]:
+        section, has_papi = experiment_html(out_dir, plan, x, figs, tables)
+        h += section
+        papi_anywhere |= has_papi
+    h += machine_html(read_machine(out_dir), papi_anywhere)
     h.append("</body></html>")
     tmp = html_path + ".tmp"
     with open(tmp, "w") as f:
@@ -421,10 +441,10 @@ def ratios_to_none(rows):
             ns.setdefault(key(r), {}).setdefault(r.get("scheme"), []).append(v)
     out = {}
     for cell, by_scheme in ns.items():
-        base = R.summary(by_scheme.get("none", []))
+        base = R.summary(by_scheme.get(R.FLOOR, []))
         if not base or base[0] <= 0:
             continue
-        out[cell] = {s: R.summary(v)[0] / base[0] for s, v in by_scheme.items() if s != "none"}
+        out[cell] = {s: R.summary(v)[0] / base[0] for s, v in by_scheme.items() if s != R.FLOOR}
     return out
 
 
@@ -464,7 +484,7 @@ def draw_cross(cell, per, schemes, path):
     for i, (lab, ratios, _) in enumerate(per):
         xs = [k - 0.4 + width * (i + 0.5) for k, s in enumerate(schemes) if s in ratios[cell]]
         ys = [ratios[cell][s] for s in schemes if s in ratios[cell]]
-        ax.bar(xs, ys, width * 0.95, label=lab, color=COLORS[(i + 1) % len(COLORS)],
+        ax.bar(xs, ys, width * 0.95, label=lab, color=R.COLORS[(i + 1) % len(R.COLORS)],
                edgecolor="black", linewidth=0.5)
     ax.axhline(1.0, color="#888888", linewidth=1, linestyle="--")
     ax.set_xticks(range(len(schemes)))

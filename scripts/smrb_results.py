@@ -25,6 +25,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 
 
 
@@ -283,6 +284,12 @@ def swept_params(rows):
 # Runs written before runs.csv had an `alloc` column all used glibc's malloc.
 LEGACY_ALLOC = "glibc"
 
+# The leak floor every ratio is taken against (compare.py, report.py's
+# cross-machine figure): the scheme of family none (instances/none.c).  A
+# runs.csv names schemes, not their families, and is read without the binary
+# that wrote it, so the floor is known here by its name, once.
+FLOOR = "none"
+
 
 def allocs_of(rows):
     """The allocators of these rows, in first-seen order (runs.csv's alloc
@@ -357,6 +364,47 @@ def new_folder(results, name):
         except FileExistsError:
             n += 1
             d = "%s-%d" % (base, n)
+
+
+# ---- the palette: one colour, marker and dash per scheme, in every figure ----
+
+# 20 distinguishable colours (matplotlib's tab20 order, darks first).
+COLORS = ["#000000", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ff9896", "#98df8a",
+          "#c5b0d5", "#ffbb78", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
+# Markers as matplotlib names them, with gnuplot's point type of the nearest shape.
+MARKERS = [("o", 7), ("s", 5), ("D", 13), ("^", 9), ("v", 11), ("<", 8), (">", 10), ("p", 15),
+           ("h", 6), ("*", 3), ("X", 2), ("P", 1), ("d", 12), ("8", 14), ("H", 4)]
+# Dashes as matplotlib and gnuplot (dt) name them.
+DASHES = {"solid": ("-", 1), "dashed": ("--", 2), "dotted": (":", 3)}
+
+
+def series_styles(plan, names):
+    """{series: (colour, (marker, gnuplot point type), dash)} of a figure's
+    series, for report.py (matplotlib) and plot.py (gnuplot) alike.  A scheme's
+    colour and marker follow its place in the plan's schemes (smrbench list's
+    order), then the peers (other languages' programs), so that it looks the
+    same in every figure; the reference back ends (bench.json's
+    reference_schemes; a plan from before it draws every scheme solid) are
+    dashed, the peers dotted.  A series that is no scheme takes the places
+    after them."""
+    peers = plan.get("peers", [])
+    known = list(plan.get("schemes", [])) + list(peers)
+    others = [n for n in names if n not in known]
+    out = {}
+    for name in names:
+        i = known.index(name) if name in known else len(known) + others.index(name)
+        dash = "dotted" if name in peers else "dashed" if name in plan.get("reference_schemes", []) else "solid"
+        out[name] = (COLORS[i % len(COLORS)], MARKERS[i % len(MARKERS)], dash)
+    return out
+
+
+def smrbench_list(smrbench):
+    """`smrbench list --json` (harness/list_json.c), parsed: what the binary
+    has and what each scheme and workload is."""
+    out = subprocess.run([smrbench, "list", "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True, check=True).stdout
+    return json.loads(out)
 
 
 def load_plan(out_dir):

@@ -7,7 +7,7 @@
 One table per value of --split (default: threads), one row per value of --rows
 (default: payload), one column per value of --cols (default: scheme), in the
 order they first appear in the CSV.  Each cell is the median over repetitions
-with the min-max range beside it, as the seed 002 breakdown is read.  A
+with the min-max range beside it, as Niksic's breakdown (2017) is read.  A
 missing combination prints as '-'.
 
 The allocator (runs.csv's alloc column) is part of a cell's identity: rows of

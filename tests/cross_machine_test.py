@@ -22,9 +22,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPTS = os.path.join(os.path.dirname(HERE), "scripts")
+SMRBENCH = os.path.join(os.environ.get("builddir", "."), "smrbench")
 sys.path.insert(0, SCRIPTS)
 import report  # noqa: E402
 import predict  # noqa: E402
+import smrb_results as R  # noqa: E402
 sys.path.insert(0, HERE)
 # The TAP line and its failure count: one definition for both Python tests.
 import report_test as T  # noqa: E402
@@ -66,7 +68,7 @@ def write_folder(d, kind, cal, cells):
 
 
 def main():
-    print("1..11")
+    print("1..13")
     tmp = tempfile.mkdtemp(prefix="smrb-cross-test.")
     try:
         dirs = []
@@ -124,12 +126,18 @@ def body(tmp, dirs):
        "a folder without machine.json: non-zero exit, one line naming it (%s)" % p.stderr.strip(), p.stderr)
 
     # predict.py: each formula from the calibration, the measured median beside it.
-    p = subprocess.run([sys.executable, os.path.join(SCRIPTS, "predict.py"), dirs[0]],
+    p = subprocess.run([sys.executable, os.path.join(SCRIPTS, "predict.py"), dirs[0], "--smrbench", SMRBENCH],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     ok(p.returncode == 2 and "--alloc" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
        "predict: a run of two allocators needs --alloc: exit 2, one line (%s)" % p.stderr.strip(), p.stderr)
     machine, rows = predict.load(dirs[0], "pool")
-    table = {t[0]: t for t in predict.predict(machine["calibration"], rows)}
+    # The models as the schemes declare them (instances/*.c, smrbench list --json).
+    listing = R.smrbench_list(SMRBENCH)
+    model = predict.models(listing)
+    floors = [x["name"] for x in listing["schemes"] if x["family"] == "none"]
+    ok(floors == [R.FLOOR], "the floor ratios are taken against (%s) is the binary's scheme of family none"
+       % R.FLOOR, floors)
+    table = {t[0]: t for t in predict.predict(machine["calibration"], rows, model)}
     cal = MACHINES["a"][1]
     ok(abs(table["none"][3] - cal["lazy_get_floor_ns"]) < 1e-9
        and abs(table["ebr"][3] - (cal["lazy_get_floor_ns"] + cal["xchg_ns"])) < 1e-9
@@ -138,6 +146,10 @@ def body(tmp, dirs):
        "predict: none = F, ebr = F + X, rc = F + 2X, qsbr = F + L/qsbr_k", table)
     ok(table["ebr"][4][:2] == (2.4, 2.0) and table["ebr"][4][3] == 3,
        "predict: measured is the median over the 1-thread repetitions (2.4, min 2.0, n=3)", table["ebr"][4])
+    unmodelled = {t[0]: t for t in predict.predict(machine["calibration"], rows,
+                                                   {s: m for s, m in model.items() if s != "rc"})}
+    ok(unmodelled["rc"][1:4] == (predict.NOT_PREDICTED, None, None) and unmodelled["rc"][4] == table["rc"][4],
+       "predict: a scheme that declares no model is shown as not predicted, with its measured ns", unmodelled["rc"])
     p = subprocess.run([sys.executable, os.path.join(SCRIPTS, "predict.py"), os.path.join(tmp, "out")],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     ok(p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1,

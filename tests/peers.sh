@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/peers.sh - the peers (harness/peers.c): seed 002's LazyTransform in
+# tests/peers.sh - the peers (harness/peers.c): Niksic's LazyTransform (2017) in
 # Java (jvm) and Rust (crossbeam-epoch), run by smrbench as child processes.
 #
 # For each peer that `smrbench list` shows as built:

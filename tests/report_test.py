@@ -138,7 +138,7 @@ sets = t
 
 
 def main():
-    print("1..31")
+    print("1..33")
     if not os.access(SMRBENCH, os.X_OK):
         print("Bail out! no %s (build it first)" % SMRBENCH)
         return 1
@@ -229,6 +229,22 @@ def body(tmp):
     on_disk = [os.path.basename(x) for x in glob.glob(os.path.join(out, "figures", "*.png"))]
     ok(all(("figures/" + x) in html for x in on_disk), "no figure file the report leaves out",
        on_disk)
+    # One palette for matplotlib and gnuplot (both draw from a figure's styles):
+    # a scheme looks the same in every figure, whatever else the figure holds.
+    looks = {}
+    for f in figs:
+        for s, style in f["styles"].items():
+            looks.setdefault(s, set()).add(style)
+    ok(looks and all(len(v) == 1 for v in looks.values()), "each scheme has one colour, marker and dash", looks)
+    import smrb_results as R  # noqa: E402
+    plan = R.load_plan(out)
+    first, last = plan["schemes"][0], plan["schemes"][-1]
+    peer = plan["peers"][0] if plan["peers"] else "a-peer"
+    plan = dict(plan, reference_schemes=[last], peers=[peer])
+    st = R.series_styles(plan, [last, first, peer])
+    ok(st[first][2] == "solid" and st[last][2] == "dashed" and st[peer][2] == "dotted"
+       and st[first] == R.series_styles(plan, [first])[first],
+       "bench.json's reference back ends dashed, peers dotted, a scheme's style independent of its figure", st)
     if gnuplot:
         gp = [n for n in names for ext in ("png", "svg")
               if not os.path.exists(os.path.join(out, "plots", "%s.%s" % (n, ext)))]

@@ -1,15 +1,15 @@
 /*
- * lazy_transform.c - the LazyTransform of seed 002 (crossbeam / coco).
+ * lazy_transform.c - the LazyTransform of Niksic, "Exploring lock-free Rust 3: Crossbeam" (2017).
  *
  * One producer publishes a new source every `period` ns of busy work.  Readers
  * call get(): if a source is pending, one of them (under a try-lock) moves the
  * payload out of the source cell into a new value cell, swaps that in, retires
  * the old value cell with DROP (its payload dies with it) and the emptied
  * source cell with FREE (its payload moved on: dropping it too would double
- * free; that is the seed's bug).  Otherwise get() clones the cached value.
+ * free; that is Niksic's bug).  Otherwise get() clones the cached value.
  * Readers then inspect the clone and drop it.
  *
- * Payloads (the seed's breakdown): u64 (copied), box (a heap u64: clone
+ * Payloads (Niksic's breakdown): u64 (copied), box (a heap u64: clone
  * allocates), rc (a shared object with an atomic count, as Arc: clone is a
  * fetch_add on a line every reader shares), str:N (N bytes: clone is malloc +
  * memcpy).
@@ -586,7 +586,7 @@ static const struct workload_desc wl_lazy = {
 	.name = "lazy",
 	.object_bytes = sizeof(struct lt_cell),
 	.hazard_slots = LT_HAZARD_SLOTS,
-	.summary = "LazyTransform (seed 002): one producer publishes, readers get the cached transform",
+	.summary = "LazyTransform (Niksic 2017): one producer publishes, readers get the cached transform",
 	.params = lt_params,
 	.check = lt_check,
 	.helpers = lt_helpers,

@@ -1,5 +1,5 @@
 /*
- * LazyPeer.java - seed 002's LazyTransform in Java (the `jvm` peer of smrbench).
+ * LazyPeer.java - Niksic's LazyTransform (2017) in Java (the `jvm` peer of smrbench).
  *
  * As the seed wrote it: an AtomicReference source and value, a try-lock, a
  * producer publishing a new source every `period` ns of busy work, readers
@@ -10,7 +10,7 @@
  *   box    a cell holding a boxed Long: get() reads through it
  *   rc     a shared object with an AtomicLong count: get() increments it,
  *          the reader decrements it when done, as Arc's clone and drop
- *   str:N  an N-char String, returned by reference (the seed's Java: nothing
+ *   str:N  an N-char String, returned by reference (Niksic's Java: nothing
  *          is copied, where Rust clones the String)
  *
  * Command line: key=value words (threads, duration, payload, period,

@@ -18,7 +18,7 @@ public final class Minimal {
 		Cell(long v, String s) { this.v = v; this.s = s; }
 	}
 
-	/* The LazyTransform is an object, as the seed's (and LazyPeer's): its fields are loaded per get. */
+	/* The LazyTransform is an object, as Niksic's (and LazyPeer's): its fields are loaded per get. */
 	static final class Lazy {
 		final AtomicReference<Cell> source = new AtomicReference<>();
 		final AtomicReference<Cell> value = new AtomicReference<>(new Cell(0, "x"));

@@ -124,7 +124,8 @@ _Static_assert(sizeof(struct bw_insert) <= BW_SLOT && sizeof(struct bw_split) <=
 		       sizeof(struct bw_index) <= BW_SLOT && BW_SLOT % 8 == 0,
 	       "every delta fits a pre-allocated slot");
 
-/* A page id on its way back to the free list (seed 001: reuse after a grace period). */
+/* A page id on its way back to the free list (reuse after a grace period, as
+ * Neely's rsdb on coco's epochs, 2017). */
 struct bw_idrec {
 	struct bw_node h;
 	struct bw_tree *tr;
@@ -293,7 +294,7 @@ static void bw_idrec_dtor(struct smr_node *n)
 	pthread_mutex_unlock(&tr->free_lock);
 }
 
-/* Give a page id back, after a grace period (never directly: seed 001). */
+/* Give a page id back, after a grace period (never directly, as Neely's rsdb, 2017). */
 static void bw_id_retire(struct bw_tls *x, uint64_t id)
 {
 	struct bw_idrec *r = smr_alloc(x->t, sizeof *r);

@@ -1,11 +1,11 @@
-//! smrb-crossbeam - seed 002's LazyTransform in Rust with crossbeam-epoch (the
+//! smrb-crossbeam - Niksic's LazyTransform (2017) in Rust with crossbeam-epoch (the
 //! `crossbeam-epoch` peer of smrbench; harness/peers.c has the protocol).
 //!
-//! As the seed's coco version: `epoch::pin()` around every get and publish;
+//! As Niksic's version: `epoch::pin()` around every get and publish;
 //! an unlinked source that still owns its payload, and every old value, go to
 //! `defer_destroy` (drop, then free); a source whose payload was moved out
 //! with `ptr::read` goes to a bare deallocation (free only: dropping it too
-//! would drop the payload twice, the bug seed 002 tripped over).
+//! would drop the payload twice, the bug Niksic tripped over).
 //!
 //! Payloads: u64 (Copy), box (Box<u64>: clone allocates), rc (Arc<u64>:
 //! clone is a shared fetch_add), str:N (an N-byte String: clone allocates
