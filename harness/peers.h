@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/harness.h"
+#include "harness/cell.h"
 
 /* What a peer's row has beyond struct cell_result; -1: unknown (an empty column). */
 struct peer_result {
