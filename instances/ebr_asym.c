@@ -3,4 +3,4 @@
 #define SMR_SCHEME_NAME "ebr-asym"
 #define SMR_SCHEME_SUMMARY "EBR, pin = plain store + compiler barrier; the reclaimer issues membarrier(2) before each scan"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -2,4 +2,4 @@
 #define SMR_SCHEME he
 #define SMR_SCHEME_SUMMARY "hazard eras (Ramalhete & Correia): protect publishes the era, frees when no era lies in [birth, retire]"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_ERA
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -2,4 +2,4 @@
 #define SMR_SCHEME hp
 #define SMR_SCHEME_SUMMARY "hazard pointers (Michael): protect = locked exchange + re-load, scan every R retires"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_POINTER
-#include "harness/instance.h"
+#include "instances/instance.h"

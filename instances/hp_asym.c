@@ -3,4 +3,4 @@
 #define SMR_SCHEME_NAME "hp-asym"
 #define SMR_SCHEME_SUMMARY "hazard pointers, asymmetric: protect = plain store + re-load, membarrier per scan"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_POINTER
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -2,4 +2,4 @@
 #define SMR_SCHEME nebr
 #define SMR_SCHEME_SUMMARY "batched EBR (Hart's NEBR): one pin per ops_per_cs operations, unpinned at quiescent()"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
-#include "harness/instance.h"
+#include "instances/instance.h"

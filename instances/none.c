@@ -2,4 +2,4 @@
 #define SMR_SCHEME none
 #define SMR_SCHEME_SUMMARY "no reclamation until the end: the floor every ratio is taken against"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_NONE
-#include "harness/instance.h"
+#include "instances/instance.h"

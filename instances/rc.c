@@ -2,4 +2,4 @@
 #define SMR_SCHEME rc
 #define SMR_SCHEME_SUMMARY "lock-free reference counting (Valois, Michael & Scott): counted links and protects, type-stable pool"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_COUNT
-#include "harness/instance.h"
+#include "instances/instance.h"
