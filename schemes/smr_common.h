@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "smr_pool.h"
+#include "smr_types.h"
 
 /* Cache line size; per-thread records are aligned to it to avoid false sharing. */
 #define SMR_CACHE_LINE 64
