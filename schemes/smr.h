@@ -103,12 +103,13 @@
 typedef struct SMR_CAT2(SMR_SCHEME, domain) smr_domain;
 typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
 
-#define smr_domain_create SMR_CAT2(SMR_SCHEME, domain_create)
-#define smr_domain_destroy SMR_CAT2(SMR_SCHEME, domain_destroy)
-#define smr_register SMR_CAT2(SMR_SCHEME, register)
-#define smr_unregister SMR_CAT2(SMR_SCHEME, unregister)
-#define smr_begin SMR_CAT2(SMR_SCHEME, begin)
-#define smr_end SMR_CAT2(SMR_SCHEME, end)
+/* The calls smr_check.c follows in test builds: raw here, checked below. */
+#define smr_domain_create_raw_ SMR_CAT2(SMR_SCHEME, domain_create)
+#define smr_domain_destroy_raw_ SMR_CAT2(SMR_SCHEME, domain_destroy)
+#define smr_register_raw_ SMR_CAT2(SMR_SCHEME, register)
+#define smr_unregister_raw_ SMR_CAT2(SMR_SCHEME, unregister)
+#define smr_begin_raw_ SMR_CAT2(SMR_SCHEME, begin)
+#define smr_end_raw_ SMR_CAT2(SMR_SCHEME, end)
 #define smr_quiescent SMR_CAT2(SMR_SCHEME, quiescent)
 #define smr_stats_read SMR_CAT2(SMR_SCHEME, stats)
 #define smr_retire_raw_ SMR_CAT2(SMR_SCHEME, retire)
@@ -120,9 +121,9 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
  * SMR_OWN_ALLOC or SMR_OWN_LINKS in its header and provides them.
  */
 #ifdef SMR_OWN_PROTECT
-#define smr_protect SMR_CAT2(SMR_SCHEME, protect)
+#define smr_protect_raw_ SMR_CAT2(SMR_SCHEME, protect)
 #else
-#define smr_protect(t, slot, src) ((void)(t), (void)(slot), smr_plain_protect(src))
+#define smr_protect_raw_(t, slot, src) ((void)(t), (void)(slot), smr_plain_protect(src))
 #endif
 #ifdef SMR_OWN_ALLOC
 #define smr_alloc SMR_CAT2(SMR_SCHEME, alloc)
@@ -189,15 +190,88 @@ static inline void smr_retire_planted_(smr_thread *t, struct smr_node *n, smr_re
 #define smr_retire_ smr_retire_raw_
 #endif
 
+/*
+ * Test builds (SMR_CHECKS, smr_common.h): every call a workload makes is
+ * first checked against the rules above (smr_check.c), as liburcu's
+ * urcu_assert; a violation aborts with one line naming the rule.  The
+ * measured binary calls the scheme directly.
+ */
+#ifdef SMR_CHECKS
+static inline smr_domain *smr_domain_create_checked_(const struct smr_config *cfg, char *err, size_t errlen)
+{
+	smr_domain *d = smr_domain_create_raw_(cfg, err, errlen);
+	if (d)
+		smr_check_domain_created(d, cfg->hazard_slots);
+	return d;
+}
+
+static inline void smr_domain_destroy_checked_(smr_domain *d, struct smr_stats *out)
+{
+	smr_check_domain_destroyed(d);
+	smr_domain_destroy_raw_(d, out);
+}
+
+static inline smr_thread *smr_register_checked_(smr_domain *d)
+{
+	smr_thread *t = smr_register_raw_(d);
+	if (t)
+		smr_check_registered(d, t);
+	return t;
+}
+
+static inline void smr_unregister_checked_(smr_thread *t)
+{
+	smr_check_unregistered(t);
+	smr_unregister_raw_(t);
+}
+
+static inline void smr_begin_checked_(smr_thread *t)
+{
+	smr_check_begin(t);
+	smr_begin_raw_(t);
+}
+
+static inline void smr_end_checked_(smr_thread *t)
+{
+	smr_check_end(t);
+	smr_end_raw_(t);
+}
+
+static inline void *smr_protect_checked_(smr_thread *t, int slot, void *_Atomic *src)
+{
+	smr_check_protect(t, slot);
+	return smr_protect_raw_(t, slot, src);
+}
+
+#define smr_domain_create smr_domain_create_checked_
+#define smr_domain_destroy smr_domain_destroy_checked_
+#define smr_register smr_register_checked_
+#define smr_unregister smr_unregister_checked_
+#define smr_begin smr_begin_checked_
+#define smr_end smr_end_checked_
+#define smr_protect smr_protect_checked_
+#else
+#define smr_domain_create smr_domain_create_raw_
+#define smr_domain_destroy smr_domain_destroy_raw_
+#define smr_register smr_register_raw_
+#define smr_unregister smr_unregister_raw_
+#define smr_begin smr_begin_raw_
+#define smr_end smr_end_raw_
+#define smr_protect smr_protect_raw_
+#define smr_check_retire(t) ((void)(t))
+#endif
+
 /* Retire with a destructor: dtor frees what the object owns, then its memory goes. */
 static inline void smr_retire_drop(smr_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
+	smr_check_retire(t);
 	smr_retire_(t, n, dtor);
 }
 
 /* Retire bare memory: the contents were moved out, so no destructor runs. */
 static inline void smr_retire_free(smr_thread *t, struct smr_node *n)
 {
+	smr_check_retire(t);
 	smr_retire_(t, n, NULL);
 }
 
@@ -209,7 +283,12 @@ static inline void smr_retire_free(smr_thread *t, struct smr_node *n)
  * it defines SMR_OWN_CHAIN.  For every other scheme the chain is one object.
  */
 #ifdef SMR_OWN_CHAIN
-#define smr_retire_chain SMR_CAT2(SMR_SCHEME, retire_chain)
+static inline void smr_retire_chain(smr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
+				    smr_chain_next_fn next)
+{
+	smr_check_retire(t);
+	SMR_CAT2(SMR_SCHEME, retire_chain)(t, head, dtor, next);
+}
 #else
 static inline void smr_retire_chain(smr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
 				    smr_chain_next_fn next)
