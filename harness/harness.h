@@ -1,4 +1,5 @@
-/* harness.h - the harness's own modules, as main.c and runner.c see them. */
+/* harness.h - the harness's small modules (clock, counters, machine.json, the
+ * runner), as main.c and runner.c see them. */
 #ifndef SMRB_HARNESS_H
 #define SMRB_HARNESS_H
 
@@ -6,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "harness/topology.h"
 #include "harness/workload.h"
 
 /* Exit statuses: part of the CLI contract (smrbench --help says them). */
@@ -59,48 +61,6 @@ struct ctr_thread *counters_thread_prepare(void);
 void counters_thread_start(struct ctr_thread *c);
 /* Stop and read: out[i] = count, or -1 when counter i is unavailable. */
 void counters_thread_stop(struct ctr_thread *c, int64_t out[CTR_N]);
-
-/* ---- threads.c: pinning and the timed run of one cell ---- */
-enum pin_policy { PIN_COMPACT, PIN_SCATTER, PIN_NONE };
-const char *pin_name(enum pin_policy p);
-int pin_parse(const char *s, enum pin_policy *p);
-/* Load the topology (hwloc).  -1 with err when hwloc fails. */
-int topology_init(char *err, size_t errlen);
-/* The OS CPU index of each of n threads under policy p (-1: not pinned). */
-void pin_cpus(enum pin_policy p, int n, int *cpu);
-/* Write the machine's topology as a JSON object (for machine.json). */
-void topology_json(FILE *f);
-
-/* What one thread measured. */
-struct thread_result {
-	enum wl_role role;
-	uint64_t ops;
-	uint64_t elapsed_ns;
-	uint64_t errors;
-	int64_t ctr[CTR_N];
-};
-
-/* What one cell measured, sent from the cell's process to the runner. */
-struct cell_result {
-	int status;                 /* 0 ok, else EXIT_RUN_FAILED */
-	char message[256];          /* why it failed */
-	uint64_t ops;               /* workers' operations */
-	uint64_t worker_ns;         /* sum of workers' elapsed ns */
-	uint64_t wall_ns;           /* longest worker elapsed */
-	bool finished_early;        /* the workload ran out of work before the duration */
-	int64_t ctr[CTR_N];         /* summed over workers; -1 unavailable */
-	struct smr_stats smr;
-	uint64_t rss_peak_kb;
-};
-
-/* Run one cell in this process: create, run threads pinned by policy, verify, destroy. */
-void cell_execute(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
-		  struct cell_result *r);
-
-/* Sampling (--sample-ms): the next cell_execute() appends one row to path every ms
- * milliseconds: prefix (the cell's identity columns), then t_ms, unreclaimed,
- * retired, reclaimed, rss_kb.  ms 0 turns it off. */
-void cell_set_sampling(unsigned ms, const char *path, const char *prefix);
 
 /* ---- calibrate.c: calibrate_skip(), calibrate_json() ---- */
 #include "harness/calibrate.h"

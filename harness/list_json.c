@@ -41,8 +41,20 @@ static void str_or_null(FILE *f, const char *s)
 		fputs("null", f);
 }
 
-static void params_json(FILE *f, const struct smr_param_spec *params)
+/* An object's first fields, which schemes, peers and workloads share. */
+static void open_entry(FILE *f, const char *open, const char *name, const char *summary)
 {
+	key(f, open, "name");
+	json_str(f, name);
+	key(f, ",", "summary");
+	json_str(f, summary);
+}
+
+/* A scheme's or a peer's last field, its params (each { name, default,
+ * help, min, max }), and the object's end. */
+static void close_with_params(FILE *f, const struct smr_param_spec *params)
+{
+	key(f, ",", "params");
 	fputc('[', f);
 	for (int k = 0; params[k].name; k++) {
 		const struct smr_param_spec *p = &params[k];
@@ -54,15 +66,12 @@ static void params_json(FILE *f, const struct smr_param_spec *params)
 		json_str(f, p->help);
 		fprintf(f, ",\"min\":%ld,\"max\":%ld}", p->min, p->max);
 	}
-	fputc(']', f);
+	fputs("]}", f);
 }
 
 static void scheme_json(FILE *f, const struct scheme_desc *s)
 {
-	key(f, "{", "name");
-	json_str(f, s->name);
-	key(f, ",", "summary");
-	json_str(f, s->summary);
+	open_entry(f, "{", s->name, s->summary);
 	key(f, ",", "family");
 	json_str(f, smr_family_name[s->family]);
 	key(f, ",", "robust");
@@ -77,9 +86,7 @@ static void scheme_json(FILE *f, const struct scheme_desc *s)
 		json_str(f, s->lazy_get.cost);
 		fputc('}', f);
 	}
-	key(f, ",", "params");
-	params_json(f, s->params);
-	fputc('}', f);
+	close_with_params(f, s->params);
 }
 
 /* The peers (peers.c): another language's program per lazy cell. */
@@ -88,16 +95,11 @@ static void peers_json(FILE *f)
 	struct peer_info p;
 	fputc('[', f);
 	for (int i = 0; peer_info(i, &p); i++) {
-		key(f, i ? ",\n {" : "\n {", "name");
-		json_str(f, p.name);
-		key(f, ",", "summary");
-		json_str(f, p.summary);
+		open_entry(f, i ? ",\n {" : "\n {", p.name, p.summary);
 		fprintf(f, ",\"built\":%s", p.built ? "true" : "false");
 		key(f, ",", "why_not");
 		str_or_null(f, p.why_not);
-		key(f, ",", "params");
-		params_json(f, p.params);
-		fputc('}', f);
+		close_with_params(f, p.params);
 	}
 	fputc(']', f);
 }
@@ -106,10 +108,7 @@ static void workload_json(FILE *f, const struct workload_desc *w)
 {
 	static const char *const type[] = { [WL_INT] = "int", [WL_REAL] = "real", [WL_ENUM] = "enum",
 					    [WL_CUSTOM] = "custom" };
-	key(f, "{", "name");
-	json_str(f, w->name);
-	key(f, ",", "summary");
-	json_str(f, w->summary);
+	open_entry(f, "{", w->name, w->summary);
 	fprintf(f, ",\"hazard_slots\":%d", w->hazard_slots);
 	key(f, ",", "params");
 	fputc('[', f);

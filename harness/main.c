@@ -96,6 +96,92 @@ static int parse_int_list(const char *s, int *out, int max, int lo, int hi, int 
 	return *n ? 0 : -1;
 }
 
+/* -s A,B,..: split in place (argv's strings are ours to modify, and nothing
+ * is allocated that an early usage error would leak). */
+static int parse_schemes(char *list, struct run_options *o)
+{
+	o->nschemes = 0;
+	char *save;
+	for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->nschemes == 64)
+			return -1;
+		o->schemes[o->nschemes++] = tok;
+	}
+	return 0;
+}
+
+/* -P key=value[,value..] */
+static int parse_param(char *arg, struct run_options *o)
+{
+	char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || !eq[1])
+		return usage_error("bad param '%s' (want key=value)", arg);
+	if (o->nparams == CELL_MAX_PARAMS)
+		return usage_error("too many params at '%s'", arg);
+	*eq = 0;
+	o->param_name[o->nparams] = arg;
+	o->param_values[o->nparams++] = eq + 1;
+	return 0;
+}
+
+enum { OPT_SAMPLE_MS = 256, OPT_FIRST_REP, OPT_NO_CALIBRATE, OPT_COUNTERS };
+
+/* One option of `smrbench run` with its value: 0, a usage error's status, or
+ * -1 when opt is none of run's. */
+static int run_option(int opt, char *arg, struct run_options *o)
+{
+	int n, ms;
+	char *end;
+	enum ctr_mode m;
+	switch (opt) {
+	case 'w':
+		o->workload = arg;
+		return 0;
+	case 's':
+		return parse_schemes(arg, o) < 0 ? usage_error("too many schemes in '%s'", arg) : 0;
+	case 't':
+		if (parse_int_list(arg, o->threads, 64, 1, 4096, &o->nthreads) < 0)
+			return usage_error("bad thread count in '%s' (want integers 1..4096, comma-separated)", arg);
+		return 0;
+	case 'd':
+		o->duration_s = strtod(arg, &end);
+		if (end == arg || *end || !(o->duration_s > 0 && o->duration_s <= 86400))
+			return usage_error("bad duration '%s' (want seconds, 0 < d <= 86400)", arg);
+		return 0;
+	case 'r':
+		if (parse_int_list(arg, &o->reps, 1, 1, 10000, &n) < 0)
+			return usage_error("bad repetition count '%s' (want 1..10000)", arg);
+		return 0;
+	case 'p':
+		if (pin_parse(arg, &o->pin) < 0)
+			return usage_error("bad pin policy '%s' (want compact, scatter or none)", arg);
+		return 0;
+	case 'o':
+		o->out_dir = arg;
+		return 0;
+	case 'P':
+		return parse_param(arg, o);
+	case OPT_SAMPLE_MS:
+		if (parse_int_list(arg, &ms, 1, 1, 3600000, &n) < 0)
+			return usage_error("bad sampling period '%s' (want milliseconds, 1..3600000)", arg);
+		o->sample_ms = (unsigned)ms;
+		return 0;
+	case OPT_FIRST_REP:
+		if (parse_int_list(arg, &o->first_rep, 1, 1, 1000000, &n) < 0)
+			return usage_error("bad first repetition '%s' (want 1..1000000)", arg);
+		return 0;
+	case OPT_NO_CALIBRATE:
+		calibrate_skip("skipped: --no-calibrate");
+		return 0;
+	case OPT_COUNTERS:
+		if (counters_mode_parse(arg, &m) < 0)
+			return usage_error("bad counters mode '%s' (want auto, papi or kernel)", arg);
+		counters_mode_set(m);
+		return 0;
+	}
+	return -1;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -107,101 +193,29 @@ static int cmd_run(int argc, char **argv)
 		{ "pin", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "param", required_argument, NULL, 'P' },
-		{ "sample-ms", required_argument, NULL, 256 },
-		{ "first-rep", required_argument, NULL, 257 },
-		{ "no-calibrate", no_argument, NULL, 258 },
-		{ "counters", required_argument, NULL, 259 },
+		{ "sample-ms", required_argument, NULL, OPT_SAMPLE_MS },
+		{ "first-rep", required_argument, NULL, OPT_FIRST_REP },
+		{ "no-calibrate", no_argument, NULL, OPT_NO_CALIBRATE },
+		{ "counters", required_argument, NULL, OPT_COUNTERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_options o = { .duration_s = 1, .reps = 1, .pin = PIN_COMPACT, .nthreads = 1 };
 	o.threads[0] = 1;
-	int c;
+	int c, st;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w:s:t:d:r:p:o:P:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			o.workload = optarg;
-			break;
-		case 's': {
-			/* Split in place: argv's strings are ours to modify, and
-			 * nothing is allocated that an early usage error would leak. */
-			o.nschemes = 0;
-			char *save;
-			for (char *tok = strtok_r(optarg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (o.nschemes == 64)
-					return usage_error("too many schemes in '%s'", optarg);
-				o.schemes[o.nschemes++] = tok;
-			}
-			break;
-		}
-		case 't':
-			if (parse_int_list(optarg, o.threads, 64, 1, 4096, &o.nthreads) < 0)
-				return usage_error("bad thread count in '%s' (want integers 1..4096, comma-separated)", optarg);
-			break;
-		case 'd': {
-			char *end;
-			o.duration_s = strtod(optarg, &end);
-			if (end == optarg || *end || !(o.duration_s > 0 && o.duration_s <= 86400))
-				return usage_error("bad duration '%s' (want seconds, 0 < d <= 86400)", optarg);
-			break;
-		}
-		case 'r': {
-			int n;
-			if (parse_int_list(optarg, &o.reps, 1, 1, 10000, &n) < 0)
-				return usage_error("bad repetition count '%s' (want 1..10000)", optarg);
-			break;
-		}
-		case 'p':
-			if (pin_parse(optarg, &o.pin) < 0)
-				return usage_error("bad pin policy '%s' (want compact, scatter or none)", optarg);
-			break;
-		case 'o':
-			o.out_dir = optarg;
-			break;
-		case 'P': {
-			char *eq = strchr(optarg, '=');
-			if (!eq || eq == optarg || !eq[1])
-				return usage_error("bad param '%s' (want key=value)", optarg);
-			if (o.nparams == CELL_MAX_PARAMS)
-				return usage_error("too many params at '%s'", optarg);
-			*eq = 0;
-			o.param_name[o.nparams] = optarg;
-			o.param_values[o.nparams++] = eq + 1;
-			break;
-		}
-		case 256: {
-			int ms, n;
-			if (parse_int_list(optarg, &ms, 1, 1, 3600000, &n) < 0)
-				return usage_error("bad sampling period '%s' (want milliseconds, 1..3600000)", optarg);
-			o.sample_ms = (unsigned)ms;
-			break;
-		}
-		case 257: {
-			int n;
-			if (parse_int_list(optarg, &o.first_rep, 1, 1, 1000000, &n) < 0)
-				return usage_error("bad first repetition '%s' (want 1..1000000)", optarg);
-			break;
-		}
-		case 258:
-			calibrate_skip("skipped: --no-calibrate");
-			break;
-		case 259: {
-			enum ctr_mode m;
-			if (counters_mode_parse(optarg, &m) < 0)
-				return usage_error("bad counters mode '%s' (want auto, papi or kernel)", optarg);
-			counters_mode_set(m);
-			break;
-		}
-		case 'h':
+		if (c == 'h') {
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
 			return EXIT_OK;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
+		if (c == ':')
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		if ((st = run_option(c, optarg, &o)) < 0)
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		if (st)
+			return st;
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -213,8 +227,7 @@ static int cmd_run(int argc, char **argv)
 	 * request is known to be valid (a usage error stays one line). */
 	char note[512];
 	counters_probe(note, sizeof note);
-	int rc = runner_run(&o, note);
-	return rc;
+	return runner_run(&o, note);
 }
 
 static void print_wl_param(const struct wl_param_spec *p)

@@ -389,29 +389,24 @@ __attribute__((noreturn)) static void exec_peer(const struct peer *p, const stru
 	_exit(127);
 }
 
-void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result *r, struct peer_result *pr)
+/* Start the peer with its stdout and stdin on pipes: its pid, or -1 with r failed. */
+static pid_t spawn_peer(const struct peer *p, const struct cell *c, enum pin_policy pin, int *out_fd, int *in_fd,
+			struct cell_result *r)
 {
-	memset(r, 0, sizeof *r);
-	memset(pr, 0, sizeof *pr);
-	pr->retired = pr->reclaimed = pr->gc_count = pr->gc_ms = -1;
-	for (int i = 0; i < CTR_N; i++)
-		r->ctr[i] = -1;
-	const struct peer *p = peer_by_name(c->scheme);
 	int ncpu = c->threads + 1; /* the readers, then the producer */
-	int *cpu = calloc((size_t)ncpu, sizeof *cpu);
-	pin_cpus(pin, ncpu, cpu);
 	int out[2], in[2];
 	if (pipe(out) < 0 || pipe(in) < 0) {
 		fail(r, "pipe: %s%s", strerror(errno), "");
-		free(cpu);
-		return;
+		return -1;
 	}
+	int *cpu = calloc((size_t)ncpu, sizeof *cpu);
+	pin_cpus(pin, ncpu, cpu);
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
 		fail(r, "fork: %s%s", strerror(errno), "");
 		free(cpu);
-		return;
+		return -1;
 	}
 	if (pid == 0) {
 		dup2(out[1], STDOUT_FILENO);
@@ -425,30 +420,93 @@ void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result
 	free(cpu);
 	close(out[1]);
 	close(in[0]);
+	*out_fd = out[0];
+	*in_fd = in[1];
+	return pid;
+}
+
+/*
+ * Follow the protocol until the peer closes its stdout: the software
+ * counters at window=start and window=end (then tell it to go on; *window:
+ * both were seen), and its last result line (ops=...), returned (malloc'd;
+ * NULL if none).
+ */
+static char *follow_peer(pid_t pid, int out_fd, int in_fd, struct soft_counts *s0, struct soft_counts *s1,
+			 bool *window)
+{
+	bool started = false, ended = false;
 	/* A peer that died early must not kill the harness with SIGPIPE. */
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	FILE *f = fdopen(out[0], "r");
+	FILE *f = fdopen(out_fd, "r");
 	char *line = NULL, *result = NULL;
 	size_t cap = 0;
-	struct soft_counts s0 = { -1, -1, -1 }, s1 = { -1, -1, -1 };
-	bool started = false, ended = false;
 	while (getline(&line, &cap, f) > 0) {
 		if (!strncmp(line, "window=start", 12)) {
-			soft_counts(pid, &s0);
+			soft_counts(pid, s0);
 			started = true;
 		} else if (!strncmp(line, "window=end", 10)) {
-			soft_counts(pid, &s1);
+			soft_counts(pid, s1);
 			ended = true;
-			(void)!write(in[1], "\n", 1);
+			(void)!write(in_fd, "\n", 1);
 		} else if (strstr(line, "ops=")) {
 			free(result);
 			result = strdup(line);
 		}
 	}
 	fclose(f);
-	close(in[1]);
+	close(in_fd);
 	signal(SIGPIPE, old_pipe);
 	free(line);
+	*window = started && ended;
+	return result;
+}
+
+/* What the result line says beyond ops and time: verify, counts, GC, the runtime. */
+static void read_peer_result(const struct peer *p, const struct cell *c, char *result, struct cell_result *r,
+			     struct peer_result *pr)
+{
+	char v[200];
+	if (!result_value(result, "verify", v, sizeof v) || strcmp(v, "ok"))
+		fail(r, "verify: %s", result_value(result, "verify", v, sizeof v) ? v : "missing", "");
+	uint64_t x;
+	if (result_u64(result, "retired", &x))
+		pr->retired = (int64_t)x;
+	if (result_u64(result, "reclaimed", &x))
+		pr->reclaimed = (int64_t)x;
+	if (result_u64(result, "gc_count", &x))
+		pr->gc_count = (int64_t)x;
+	if (result_u64(result, "gc_ms", &x))
+		pr->gc_ms = (int64_t)x;
+	if (result_value(result, "runtime", v, sizeof v))
+		snprintf(pr->runtime, sizeof pr->runtime, "%s", v);
+#ifdef SMRB_CROSSBEAM_VERSION
+	else if (!strcmp(p->name, "crossbeam-epoch"))
+		snprintf(pr->runtime, sizeof pr->runtime, "crossbeam-epoch-%s;malloc=%s", SMRB_CROSSBEAM_VERSION,
+			 preloaded_alloc(c) ? preloaded_alloc(c)->name : "glibc");
+#else
+	(void)p;
+	(void)c;
+#endif
+	/* One CSV field: a peer's comma would shift every column after it. */
+	for (char *q = pr->runtime; (q = strchr(q, ',')); )
+		*q = ';';
+}
+
+void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result *r, struct peer_result *pr)
+{
+	memset(r, 0, sizeof *r);
+	memset(pr, 0, sizeof *pr);
+	pr->retired = pr->reclaimed = pr->gc_count = pr->gc_ms = -1;
+	for (int i = 0; i < CTR_N; i++)
+		r->ctr[i] = -1;
+	const struct peer *p = peer_by_name(c->scheme);
+	int out_fd, in_fd;
+	pid_t pid = spawn_peer(p, c, pin, &out_fd, &in_fd, r);
+	if (pid < 0)
+		return;
+	struct soft_counts s0 = { -1, -1, -1 }, s1 = { -1, -1, -1 };
+	bool window;
+	char *result = follow_peer(pid, out_fd, in_fd, &s0, &s1, &window);
 	int st;
 	struct rusage ru;
 	while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
@@ -461,36 +519,15 @@ void peer_run_cell(const struct cell *c, enum pin_policy pin, struct cell_result
 		r->status = EXIT_RUN_FAILED;
 		snprintf(r->message, sizeof r->message, "peer %s failed (exit %d; its message is above)", p->name,
 			 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	} else if (!result || !started || !ended || !result_u64(result, "ops", &r->ops) ||
+	} else if (!result || !window || !result_u64(result, "ops", &r->ops) ||
 		   !result_u64(result, "worker_ns", &r->worker_ns) || !result_u64(result, "wall_ns", &r->wall_ns) ||
 		   r->ops == 0) {
 		fail(r, "peer %s broke the protocol (no window or no ops, worker_ns, wall_ns in '%s')", p->name,
 		     result ? strtok(result, "\n") : "");
 	} else {
-		char v[200];
-		if (!result_value(result, "verify", v, sizeof v) || strcmp(v, "ok"))
-			fail(r, "verify: %s", result_value(result, "verify", v, sizeof v) ? v : "missing", "");
-		uint64_t x;
-		if (result_u64(result, "retired", &x))
-			pr->retired = (int64_t)x;
-		if (result_u64(result, "reclaimed", &x))
-			pr->reclaimed = (int64_t)x;
-		if (result_u64(result, "gc_count", &x))
-			pr->gc_count = (int64_t)x;
-		if (result_u64(result, "gc_ms", &x))
-			pr->gc_ms = (int64_t)x;
-		if (result_value(result, "runtime", v, sizeof v))
-			snprintf(pr->runtime, sizeof pr->runtime, "%s", v);
-#ifdef SMRB_CROSSBEAM_VERSION
-		else if (!strcmp(p->name, "crossbeam-epoch"))
-			snprintf(pr->runtime, sizeof pr->runtime, "crossbeam-epoch-%s;malloc=%s", SMRB_CROSSBEAM_VERSION,
-				 preloaded_alloc(c) ? preloaded_alloc(c)->name : "glibc");
-#endif
+		read_peer_result(p, c, result, r, pr);
 	}
 	free(result);
-	/* One CSV field: a peer's comma would shift every column after it. */
-	for (char *q = pr->runtime; (q = strchr(q, ',')); )
-		*q = ';';
 	r->rss_peak_kb = (uint64_t)ru.ru_maxrss;
 	r->ctr[CTR_PAGE_FAULTS] = diff_or_empty(s0.faults, s1.faults);
 	r->ctr[CTR_CTX_SWITCHES] = diff_or_empty(s0.ctxsw, s1.ctxsw);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/harness.h"
+#include "harness/cell.h"
 
 /* What a peer's row has beyond struct cell_result; -1: unknown (an empty column). */
 struct peer_result {
@@ -23,7 +23,6 @@ bool peer_is(const char *name);
 /* A peer's scheme (its one workload: lazy) into *out: 0, *out NULL when name
  * is no peer; -1 with err when it is one but not built. */
 int peer_find(const char *name, const struct scheme_desc **out, char *err, size_t errlen);
-/* What a peer cannot do with this cell (stall, the pool allocator): -1 with err. */
 /* What a peer cannot do with this cell (-P stall=1): -1 with err. */
 int peer_check(const struct cell *c, char *err, size_t errlen);
 /* `smrbench list`'s peers section. */

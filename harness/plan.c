@@ -4,17 +4,10 @@
  * cell of each (scheme, combination).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+
 #include "harness/alloc.h"
 #include "harness/harness.h"
 #include "harness/peers.h"
@@ -36,39 +29,6 @@ int find_scheme_param(const struct scheme_desc *s, const char *name)
 		if (!strcmp(s->params[i].name, name))
 			return i;
 	return -1;
-}
-
-const char *cell_param(const struct cell *c, const char *name)
-{
-	for (int i = 0; i < c->nparams; i++)
-		if (!strcmp(c->param_name[i], name))
-			return c->param_value[i];
-	return NULL;
-}
-
-long cell_param_long(const struct cell *c, const char *name)
-{
-	const char *v = cell_param(c, name);
-	return v ? strtol(v, NULL, 10) : 0;
-}
-
-double cell_param_real(const struct cell *c, const char *name)
-{
-	const char *v = cell_param(c, name);
-	return v ? strtod(v, NULL) : 0;
-}
-
-/* The cell's allocator (its alloc param). */
-const char *cell_alloc(const struct cell *c)
-{
-	const char *a = cell_param(c, "alloc");
-	return a ? a : SMRB_DEFAULT_ALLOC;
-}
-
-void smr_config_defaults(struct smr_config *cfg, const struct smr_param_spec *params)
-{
-	for (int i = 0; params[i].name && i < SMR_MAX_PARAMS; i++)
-		cfg->param[i] = strtol(params[i].def, NULL, 10);
 }
 
 static int parse_long(const char *s, long *out)
@@ -187,10 +147,10 @@ void plan_cell(const struct plan *pl, int si, int combo, struct cell *c)
 	}
 }
 
-int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t errlen)
+/* Every scheme asked for, ours or a peer, and its instance of the workload. */
+static int resolve_schemes(struct plan *pl, char *err, size_t errlen)
 {
-	memset(pl, 0, sizeof *pl);
-	pl->o = o;
+	const struct run_options *o = pl->o;
 	for (int s = 0; s < o->nschemes; s++) {
 		pl->scheme[s] = smrb_find_scheme(o->schemes[s]);
 		/* A peer (peers.c): another language's LazyTransform, in its own process. */
@@ -211,32 +171,41 @@ int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t e
 			return -1;
 		}
 	}
-	/* Workload params first, then every selected scheme's. */
+	return 0;
+}
+
+/* A param the harness handles itself: stall (harness_param) or alloc (alloc_param). */
+static int plan_add_own(struct plan *pl, const char *name, const char *def, bool alloc, char *err, size_t errlen)
+{
+	int before = pl->nparams;
+	if (plan_add(pl, name, def, false, err, errlen) < 0)
+		return -1;
+	if (pl->nparams > before) {
+		pl->param[before].harness_param = !alloc;
+		pl->param[before].alloc_param = alloc;
+	}
+	return 0;
+}
+
+/* Every param of the cells, in order: the workload's, every selected
+ * scheme's, the harness's; then no param given may be left unknown. */
+static int plan_params(struct plan *pl, char *err, size_t errlen)
+{
+	const struct run_options *o = pl->o;
 	for (const struct wl_param_spec *p = pl->wl[0]->params; p->name; p++)
 		if (plan_add(pl, p->name, p->def, false, err, errlen) < 0)
 			return -1;
 	for (int s = 0; s < o->nschemes; s++)
-		for (int i = 0; pl->scheme[s]->params[i].name; i++)
-			if (plan_add(pl, pl->scheme[s]->params[i].name, pl->scheme[s]->params[i].def, true,
-				     err, errlen) < 0)
+		for (const struct smr_param_spec *p = pl->scheme[s]->params; p->name; p++)
+			if (plan_add(pl, p->name, p->def, true, err, errlen) < 0)
 				return -1;
 	/* The harness's own params, only when given: other runs keep their columns. */
-	if (given_value(o, "stall")) {
-		int before = pl->nparams;
-		if (plan_add(pl, "stall", "0", false, err, errlen) < 0)
-			return -1;
-		if (pl->nparams > before)
-			pl->param[before].harness_param = true;
-	}
+	if (given_value(o, "stall") && plan_add_own(pl, "stall", "0", false, err, errlen) < 0)
+		return -1;
 	/* The allocator: always planned (every row says which one ran), the
 	 * last param, so it varies slowest within a repetition. */
-	{
-		int before = pl->nparams;
-		if (plan_add(pl, "alloc", SMRB_DEFAULT_ALLOC, false, err, errlen) < 0)
-			return -1;
-		if (pl->nparams > before)
-			pl->param[before].alloc_param = true;
-	}
+	if (plan_add_own(pl, "alloc", SMRB_DEFAULT_ALLOC, true, err, errlen) < 0)
+		return -1;
 	for (int i = 0; i < o->nparams; i++) {
 		bool known = false;
 		for (int k = 0; k < pl->nparams; k++)
@@ -247,46 +216,65 @@ int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t e
 			return -1;
 		}
 	}
-	/* Check every value. */
+	return 0;
+}
+
+/* Check one value of a scheme param against every selected scheme that has it. */
+static int check_scheme_value(const struct plan *pl, const char *name, const char *v, char *err, size_t errlen)
+{
+	for (int s = 0; s < pl->o->nschemes; s++) {
+		int k = find_scheme_param(pl->scheme[s], name);
+		long x;
+		if (k < 0)
+			continue;
+		const struct smr_param_spec *sp = &pl->scheme[s]->params[k];
+		if (parse_long(v, &x) < 0 || x < sp->min || x > sp->max) {
+			snprintf(err, errlen, "bad value '%s' for param %s (want an integer in %ld..%ld)", v, name,
+				 sp->min, sp->max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_value(const struct plan *pl, const struct plan_param *p, const char *v, char *err, size_t errlen)
+{
+	if (p->scheme_param)
+		return check_scheme_value(pl, p->name, v, err, errlen);
+	if (p->alloc_param)
+		return alloc_check(v, err, errlen);
+	if (p->harness_param) {
+		if (strcmp(v, "0") && strcmp(v, "1")) {
+			snprintf(err, errlen, "bad value '%s' for param %s (want 0 or 1)", v, p->name);
+			return -1;
+		}
+		return 0;
+	}
+	return check_wl_value(find_wl_param(pl->wl[0], p->name), v, err, errlen);
+}
+
+/* Check every value of every param, and count the combinations. */
+static int check_values(struct plan *pl, char *err, size_t errlen)
+{
 	pl->combos = 1;
 	for (int i = 0; i < pl->nparams; i++) {
-		struct plan_param *p = &pl->param[i];
-		for (int v = 0; v < p->nvalues; v++) {
-			if (p->scheme_param) {
-				for (int s = 0; s < o->nschemes; s++) {
-					int k = find_scheme_param(pl->scheme[s], p->name);
-					long x;
-					if (k < 0)
-						continue;
-					const struct smr_param_spec *sp = &pl->scheme[s]->params[k];
-					if (parse_long(p->values[v], &x) < 0 || x < sp->min || x > sp->max) {
-						snprintf(err, errlen,
-							 "bad value '%s' for param %s (want an integer in %ld..%ld)",
-							 p->values[v], p->name, sp->min, sp->max);
-						return -1;
-					}
-				}
-			} else if (p->alloc_param) {
-				if (alloc_check(p->values[v], err, errlen) < 0)
-					return -1;
-			} else if (p->harness_param) {
-				if (strcmp(p->values[v], "0") && strcmp(p->values[v], "1")) {
-					snprintf(err, errlen, "bad value '%s' for param %s (want 0 or 1)",
-						 p->values[v], p->name);
-					return -1;
-				}
-			} else if (check_wl_value(find_wl_param(pl->wl[0], p->name), p->values[v], err,
-						  errlen) < 0) {
+		const struct plan_param *p = &pl->param[i];
+		for (int v = 0; v < p->nvalues; v++)
+			if (check_value(pl, p, p->values[v], err, errlen) < 0)
 				return -1;
-			}
-		}
 		pl->combos *= p->nvalues;
 		if (pl->combos > 100000) {
 			snprintf(err, errlen, "the param sweep has too many combinations");
 			return -1;
 		}
 	}
-	/* The workload's own checks, on every combination. */
+	return 0;
+}
+
+/* The workload's own checks and the peers', on every combination. */
+static int check_cells(const struct plan *pl, char *err, size_t errlen)
+{
+	const struct run_options *o = pl->o;
 	if (pl->wl[0]->check)
 		for (int c = 0; c < pl->combos; c++) {
 			struct cell cell = { .workload = o->workload, .threads = o->threads[0] };
@@ -302,6 +290,34 @@ int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t e
 				return -1;
 		}
 	return 0;
+}
+
+int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t errlen)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->o = o;
+	if (resolve_schemes(pl, err, errlen) < 0 || plan_params(pl, err, errlen) < 0 ||
+	    check_values(pl, err, errlen) < 0 || check_cells(pl, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+void plan_job(const struct plan *pl, int si, int combo, int threads, int rep, struct cell_job *job)
+{
+	*job = (struct cell_job){
+		.cell = {
+			.workload = pl->o->workload,
+			.scheme = pl->scheme[si]->name,
+			.threads = threads,
+			.duration_s = pl->o->duration_s,
+			.rep = rep,
+		},
+		.scheme = pl->scheme[si],
+		.wl = pl->wl[si],
+		.pin = pl->o->pin,
+	};
+	plan_cell(pl, si, combo, &job->cell);
+	job->stall = cell_param_long(&job->cell, "stall") != 0;
 }
 
 void plan_free(struct plan *pl)

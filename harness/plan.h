@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "harness/cell.h"
 #include "harness/harness.h"
 
 struct plan_param {
@@ -16,7 +17,7 @@ struct plan_param {
 	char *values[64];
 	int nvalues;
 	bool scheme_param;
-	bool harness_param;  /* stall: handled by the harness (threads.c), 0 or 1 */
+	bool harness_param;  /* stall: handled by the harness (cell.c), 0 or 1 */
 	bool alloc_param;    /* alloc: the allocator (alloc.h); runs.csv's alloc column */
 };
 
@@ -33,10 +34,10 @@ struct plan {
 /* Expand and check the request: 0, or -1 with a one-line err (a usage error). */
 int plan_build(struct plan *pl, const struct run_options *o, char *err, size_t errlen);
 void plan_free(struct plan *pl);
-/* The cell of scheme si and param combination combo (threads and rep are the caller's). */
+/* The params of scheme si's cell in param combination combo. */
 void plan_cell(const struct plan *pl, int si, int combo, struct cell *c);
-/* The allocator of a cell (its alloc param, or the default). */
-const char *cell_alloc(const struct cell *c);
+/* That cell with threads workers, repetition rep, ready to run (sampling is the runner's). */
+void plan_job(const struct plan *pl, int si, int combo, int threads, int rep, struct cell_job *job);
 /* The index of a scheme's param called name, or -1. */
 int find_scheme_param(const struct scheme_desc *s, const char *name);
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "harness/alloc.h"
+#include "harness/cell.h"
 #include "harness/harness.h"
 #include "harness/peers.h"
 #include "harness/plan.h"
@@ -103,13 +104,6 @@ static int open_out_dir(const char *given, char *dir, size_t dirlen, char *err, 
 
 /* ---- running one cell in a child process ---- */
 
-/* What a cell's process needs besides the cell: its sampling (--sample-ms). */
-struct cell_io {
-	unsigned sample_ms;
-	const char *sample_path;
-	const char *sample_prefix;
-};
-
 /* Send r to the runner through fd, then end the cell's process. */
 __attribute__((noreturn)) static void send_result(const struct cell_result *r, int fd)
 {
@@ -131,17 +125,15 @@ __attribute__((noreturn)) static void send_result(const struct cell_result *r, i
 
 /* In the cell's process (forked, or re-executed as __cell): the allocator
  * first (switched on, or checked to be the one preloaded), then the cell. */
-__attribute__((noreturn)) static void run_cell_child(const struct workload_desc *wl, struct cell *c,
-							enum pin_policy pin, int fd)
+__attribute__((noreturn)) static void run_cell_child(struct cell_job *job, int fd)
 {
 	struct cell_result r;
 	char err[sizeof r.message];
-	if (alloc_cell_setup(cell_alloc(c), err, sizeof err) < 0) {
+	if (alloc_cell_setup(cell_alloc(&job->cell), err, sizeof err) < 0) {
 		memset(&r, 0, sizeof r);
-		r.status = EXIT_RUN_FAILED;
-		snprintf(r.message, sizeof r.message, "%s", err);
+		cell_fail(&r, "%s", err);
 	} else {
-		cell_execute(wl, c, pin, &r);
+		cell_execute(job, &r);
 	}
 	send_result(&r, fd);
 }
@@ -152,8 +144,7 @@ __attribute__((noreturn)) static void send_failure(int fd, const char *fmt,
 {
 	struct cell_result r;
 	memset(&r, 0, sizeof r);
-	r.status = EXIT_RUN_FAILED;
-	snprintf(r.message, sizeof r.message, fmt, a, b);
+	cell_fail(&r, fmt, a, b);
 	send_result(&r, fd);
 }
 
@@ -167,9 +158,9 @@ __attribute__((noreturn)) static void send_failure(int fd, const char *fmt,
  * COUNTERS is counters_mask_get()'s string; the params are the cell's, in
  * its order, the allocator among them.  The pipe's fd survives the exec.
  */
-static void exec_cell(const struct smrb_alloc *a, const struct cell *c, enum pin_policy pin,
-		      const struct cell_io *io, int fd)
+static void exec_cell(const struct smrb_alloc *a, const struct cell_job *job, int fd)
 {
+	const struct cell *c = &job->cell;
 	char lib[PATH_MAX];
 	if (!alloc_library_path(a, lib, sizeof lib))
 		send_failure(fd, "alloc=%s: %s is not installed", a->name, lib);
@@ -184,7 +175,7 @@ static void exec_cell(const struct smrb_alloc *a, const struct cell *c, enum pin
 	snprintf(threads, sizeof threads, "%d", c->threads);
 	snprintf(dur, sizeof dur, "%.17g", c->duration_s);
 	snprintf(rep, sizeof rep, "%d", c->rep);
-	snprintf(ms, sizeof ms, "%u", io->sample_ms);
+	snprintf(ms, sizeof ms, "%u", job->sampling.ms);
 	counters_mask_get(mask);
 	char *argv[13 + CELL_MAX_PARAMS + 1];
 	int k = 0;
@@ -196,11 +187,11 @@ static void exec_cell(const struct smrb_alloc *a, const struct cell *c, enum pin
 	argv[k++] = threads;
 	argv[k++] = dur;
 	argv[k++] = rep;
-	argv[k++] = (char *)pin_name(pin);
+	argv[k++] = (char *)pin_name(job->pin);
 	argv[k++] = mask;
 	argv[k++] = ms;
-	argv[k++] = (char *)(io->sample_path ? io->sample_path : "");
-	argv[k++] = (char *)(io->sample_prefix ? io->sample_prefix : "");
+	argv[k++] = (char *)(job->sampling.path ? job->sampling.path : "");
+	argv[k++] = (char *)(job->sampling.prefix ? job->sampling.prefix : "");
 	for (int i = 0; i < c->nparams; i++) {
 		size_t len = strlen(c->param_name[i]) + strlen(c->param_value[i]) + 2;
 		argv[k] = malloc(len);
@@ -212,22 +203,19 @@ static void exec_cell(const struct smrb_alloc *a, const struct cell *c, enum pin
 	send_failure(fd, "alloc=%s: cannot re-execute /proc/self/exe: %s", a->name, strerror(errno));
 }
 
-static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_policy pin,
-		     const struct cell_io *io, struct cell_result *r)
+static void run_cell(struct cell_job *job, struct cell_result *r)
 {
 	int fds[2];
 	memset(r, 0, sizeof *r);
-	const struct smrb_alloc *alloc = alloc_find(cell_alloc(c));
+	const struct smrb_alloc *alloc = alloc_find(cell_alloc(&job->cell));
 	if (pipe(fds) < 0) {
-		r->status = EXIT_RUN_FAILED;
-		snprintf(r->message, sizeof r->message, "pipe: %s", strerror(errno));
+		cell_fail(r, "pipe: %s", strerror(errno));
 		return;
 	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		r->status = EXIT_RUN_FAILED;
-		snprintf(r->message, sizeof r->message, "fork: %s", strerror(errno));
+		cell_fail(r, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return;
@@ -235,9 +223,8 @@ static void run_cell(const struct workload_desc *wl, struct cell *c, enum pin_po
 	if (pid == 0) {
 		close(fds[0]);
 		if (alloc && alloc_preloaded(alloc))
-			exec_cell(alloc, c, pin, io, fds[1]);
-		cell_set_sampling(io->sample_ms, io->sample_path, io->sample_prefix);
-		run_cell_child(wl, c, pin, fds[1]);
+			exec_cell(alloc, job, fds[1]);
+		run_cell_child(job, fds[1]);
 	}
 	close(fds[1]);
 	char *p = (char *)r;
@@ -313,13 +300,14 @@ static void csv_count(FILE *f, int64_t v)
 }
 
 /* pr: a peer's cell (peers.c), NULL for a C scheme's. */
-static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *wl, const struct cell *c,
-		    enum pin_policy pin, const struct cell_result *r, const struct peer_result *pr)
+static void csv_row(FILE *f, const struct plan *pl, const struct cell_job *job, const struct cell_result *r,
+		    const struct peer_result *pr)
 {
+	const struct cell *c = &job->cell;
 	double ns_per_op = (double)r->worker_ns / (double)r->ops;
 	double wall_s = (double)r->wall_ns / 1e9;
 	fprintf(f, "%s,%s,%d,%d,%s", c->workload, c->scheme, c->threads, c->rep, cell_alloc(c));
-	csv_count(f, pr ? -1 : (int64_t)wl->object_bytes);
+	csv_count(f, pr ? -1 : (int64_t)job->wl->object_bytes);
 	fprintf(f, ",%.4f,%llu,%.4f,%.1f", wall_s, (unsigned long long)r->ops, ns_per_op, (double)r->ops / wall_s);
 	for (int i = 0; i < CTR_N; i++) {
 		if (r->ctr[i] < 0)
@@ -332,7 +320,7 @@ static void csv_row(FILE *f, const struct plan *pl, const struct workload_desc *
 	csv_count(f, pr ? pr->retired : (int64_t)r->smr.retired);
 	csv_count(f, pr ? pr->reclaimed : (int64_t)r->smr.reclaimed);
 	csv_count(f, pr ? -1 : (int64_t)r->smr.unreclaimed_peak);
-	fprintf(f, ",%llu,%s,ok", (unsigned long long)r->rss_peak_kb, pin_name(pin));
+	fprintf(f, ",%llu,%s,ok", (unsigned long long)r->rss_peak_kb, pin_name(job->pin));
 	if (pl->has_peer) {
 		fprintf(f, ",%s", pr ? pr->runtime : "");
 		csv_count(f, pr ? pr->gc_count : -1);
@@ -369,138 +357,167 @@ static void format_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lds", t);
 }
 
+/* ---- the run ---- */
+
+/* What a run writes, in its results folder. */
+struct run_files {
+	char dir[PATH_MAX];
+	FILE *csv;                          /* runs.csv */
+	FILE *fail_log;                     /* failures.log, opened at the first failure */
+	char samples_path[PATH_MAX + 32];   /* samples.csv, "" without --sample-ms */
+};
+
+/* Open dir/name for writing into *f: 0, or -1 having said why. */
+static int create_file(const char *dir, const char *name, FILE **f, char *path, size_t pathlen)
+{
+	snprintf(path, pathlen, "%s/%s", dir, name);
+	*f = fopen(path, "w");
+	if (!*f) {
+		fprintf(stderr, "smrbench: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* machine.json, runs.csv's header, samples.csv's header: 0, or -1 having said why. */
+static int open_run_files(struct run_files *rf, const struct plan *pl)
+{
+	char path[PATH_MAX + 32];
+	FILE *mf, *sf;
+	if (create_file(rf->dir, "machine.json", &mf, path, sizeof path) < 0)
+		return -1;
+	sysinfo_write(mf);
+	fclose(mf);
+	if (create_file(rf->dir, "runs.csv", &rf->csv, path, sizeof path) < 0)
+		return -1;
+	csv_header(rf->csv, pl);
+	fflush(rf->csv);
+	if (!pl->o->sample_ms)
+		return 0;
+	/* The cells' processes append to it (cell.c), one flushed row per sample. */
+	if (create_file(rf->dir, "samples.csv", &sf, rf->samples_path, sizeof rf->samples_path) < 0)
+		return -1;
+	fprintf(sf, "workload,scheme,threads,rep,alloc");
+	for (int i = 0; i < pl->nparams; i++)
+		if (!pl->param[i].alloc_param)
+			fprintf(sf, ",%s", pl->param[i].name);
+	fprintf(sf, ",t_ms,unreclaimed,retired,reclaimed,rss_kb\n");
+	fclose(sf);
+	return 0;
+}
+
+/* A cell's identity columns in samples.csv, as its header names them. */
+static void sample_prefix(char *buf, size_t len, const struct plan *pl, const struct cell *c)
+{
+	size_t k = (size_t)snprintf(buf, len, "%s,%s,%d,%d,%s", c->workload, c->scheme, c->threads, c->rep,
+				    cell_alloc(c));
+	for (int i = 0; i < pl->nparams && k < len; i++) {
+		if (pl->param[i].alloc_param)
+			continue;
+		const char *v = cell_param(c, pl->param[i].name);
+		k += (size_t)snprintf(buf + k, len - k, ",%s", v ? v : "");
+	}
+}
+
+struct progress {
+	int done, total;
+	uint64_t t0;
+};
+
+/* Run one cell (a peer's or ours), then write its row or its failure: false if it failed. */
+static bool run_and_record(struct run_files *rf, const struct plan *pl, struct cell_job *job, struct progress *pg)
+{
+	const struct cell *c = &job->cell;
+	struct cell_result r;
+	struct peer_result pr;
+	bool peer = peer_is(c->scheme);
+	if (peer)
+		peer_run_cell(c, job->pin, &r, &pr);
+	else
+		run_cell(job, &r);
+	pg->done++;
+	char what[256], eta[32];
+	describe_cell(what, sizeof what, c, pl);
+	double per_cell = (double)(clock_now_ns() - pg->t0) / 1e9 / pg->done;
+	format_duration(eta, sizeof eta, per_cell * (pg->total - pg->done));
+	if (r.status == 0) {
+		csv_row(rf->csv, pl, job, &r, peer ? &pr : NULL);
+		char peak[32] = "-"; /* a peer does not count it */
+		if (!peer)
+			snprintf(peak, sizeof peak, "%llu", (unsigned long long)r.smr.unreclaimed_peak);
+		fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %s (%s left)\n", pg->done,
+			pg->total, what, c->rep, (double)r.worker_ns / (double)r.ops, peak, eta);
+		return true;
+	}
+	fprintf(stderr, "[%d/%d] %s rep %d: FAILED: %s (%s left)\n", pg->done, pg->total, what, c->rep,
+		r.message, eta);
+	if (!rf->fail_log) {
+		char path[PATH_MAX + 32];
+		snprintf(path, sizeof path, "%s/failures.log", rf->dir);
+		rf->fail_log = fopen(path, "a");
+	}
+	if (rf->fail_log) {
+		fprintf(rf->fail_log, "%s rep %d: %s\n", what, c->rep, r.message);
+		fflush(rf->fail_log);
+	}
+	return false;
+}
+
+/* Every cell, repetitions outermost and schemes innermost (interleaved): how many failed. */
+static int run_cells(struct run_files *rf, const struct plan *pl)
+{
+	const struct run_options *o = pl->o;
+	int first_rep = o->first_rep > 0 ? o->first_rep : 1;
+	struct progress pg = { 0, o->reps * pl->combos * o->nthreads * o->nschemes, clock_now_ns() };
+	int failed = 0;
+	fprintf(stderr, "smrbench: %d cells of %g s into %s\n", pg.total, o->duration_s, rf->dir);
+	for (int rep = first_rep; rep < first_rep + o->reps; rep++)
+		for (int combo = 0; combo < pl->combos; combo++)
+			for (int ti = 0; ti < o->nthreads; ti++)
+				for (int si = 0; si < o->nschemes; si++) {
+					struct cell_job job;
+					char prefix[1024] = "";
+					plan_job(pl, si, combo, o->threads[ti], rep, &job);
+					if (o->sample_ms)
+						sample_prefix(prefix, sizeof prefix, pl, &job.cell);
+					job.sampling = (struct cell_sampling){ o->sample_ms, rf->samples_path, prefix };
+					failed += !run_and_record(rf, pl, &job, &pg);
+				}
+	return failed;
+}
+
 int runner_run(const struct run_options *o, const char *counters_note)
 {
 	char err[512];
 	struct plan pl;
-	if (plan_build(&pl, o, err, sizeof err) < 0) {
-		fprintf(stderr, "smrbench: %s\n", err);
-		plan_free(&pl);
-		return EXIT_USAGE;
-	}
-	char dir[PATH_MAX];
-	if (open_out_dir(o->out_dir, dir, sizeof dir, err, sizeof err) < 0) {
+	struct run_files rf = { .csv = NULL };
+	if (plan_build(&pl, o, err, sizeof err) < 0 ||
+	    open_out_dir(o->out_dir, rf.dir, sizeof rf.dir, err, sizeof err) < 0) {
 		fprintf(stderr, "smrbench: %s\n", err);
 		plan_free(&pl);
 		return EXIT_USAGE;
 	}
 	if (counters_note && counters_note[0])
 		fprintf(stderr, "smrbench: %s\n", counters_note);
-
-	char path[PATH_MAX + 32];
-	snprintf(path, sizeof path, "%s/machine.json", dir);
-	FILE *mf = fopen(path, "w");
-	if (!mf) {
-		fprintf(stderr, "smrbench: cannot write %s: %s\n", path, strerror(errno));
+	if (open_run_files(&rf, &pl) < 0) {
+		if (rf.csv)
+			fclose(rf.csv);
 		plan_free(&pl);
 		return EXIT_USAGE;
 	}
-	sysinfo_write(mf);
-	fclose(mf);
-	snprintf(path, sizeof path, "%s/runs.csv", dir);
-	FILE *csv = fopen(path, "w");
-	if (!csv) {
-		fprintf(stderr, "smrbench: cannot write %s: %s\n", path, strerror(errno));
-		plan_free(&pl);
-		return EXIT_USAGE;
-	}
-	csv_header(csv, &pl);
-	fflush(csv);
-	char samples_path[PATH_MAX + 32] = "";
-	if (o->sample_ms) {
-		/* The cells' processes append to it (threads.c), one flushed row per sample. */
-		snprintf(samples_path, sizeof samples_path, "%s/samples.csv", dir);
-		FILE *sf = fopen(samples_path, "w");
-		if (!sf) {
-			fprintf(stderr, "smrbench: cannot write %s: %s\n", samples_path, strerror(errno));
-			fclose(csv);
-			plan_free(&pl);
-			return EXIT_USAGE;
-		}
-		fprintf(sf, "workload,scheme,threads,rep,alloc");
-		for (int i = 0; i < pl.nparams; i++)
-			if (!pl.param[i].alloc_param)
-				fprintf(sf, ",%s", pl.param[i].name);
-		fprintf(sf, ",t_ms,unreclaimed,retired,reclaimed,rss_kb\n");
-		fclose(sf);
-	}
-	int first_rep = o->first_rep > 0 ? o->first_rep : 1;
-
+	int failed = run_cells(&rf, &pl);
 	int total = o->reps * pl.combos * o->nthreads * o->nschemes;
-	fprintf(stderr, "smrbench: %d cells of %g s into %s\n", total, o->duration_s, dir);
-	uint64_t t0 = clock_now_ns();
-	int done = 0, failed = 0;
-	FILE *fail_log = NULL;
-	for (int rep = first_rep; rep < first_rep + o->reps; rep++)
-		for (int combo = 0; combo < pl.combos; combo++)
-			for (int ti = 0; ti < o->nthreads; ti++)
-				for (int si = 0; si < o->nschemes; si++) {
-					struct cell c = {
-						.workload = o->workload,
-						.scheme = pl.scheme[si]->name,
-						.threads = o->threads[ti],
-						.duration_s = o->duration_s,
-						.rep = rep,
-					};
-					plan_cell(&pl, si, combo, &c);
-					char prefix[1024] = "";
-					if (o->sample_ms) {
-						size_t k = (size_t)snprintf(prefix, sizeof prefix, "%s,%s,%d,%d,%s",
-									    c.workload, c.scheme, c.threads, rep,
-									    cell_alloc(&c));
-						for (int i = 0; i < pl.nparams && k < sizeof prefix; i++) {
-							if (pl.param[i].alloc_param)
-								continue;
-							const char *v = cell_param(&c, pl.param[i].name);
-							k += (size_t)snprintf(prefix + k, sizeof prefix - k, ",%s",
-									      v ? v : "");
-						}
-					}
-					struct cell_result r;
-					struct peer_result pr;
-					struct cell_io io = { o->sample_ms, samples_path, prefix };
-					bool peer = peer_is(c.scheme);
-					if (peer)
-						peer_run_cell(&c, o->pin, &r, &pr);
-					else
-						run_cell(pl.wl[si], &c, o->pin, &io, &r);
-					done++;
-					char what[256], eta[32];
-					describe_cell(what, sizeof what, &c, &pl);
-					double per_cell = (double)(clock_now_ns() - t0) / 1e9 / done;
-					format_duration(eta, sizeof eta, per_cell * (total - done));
-					if (r.status == 0) {
-						csv_row(csv, &pl, pl.wl[si], &c, o->pin, &r, peer ? &pr : NULL);
-						char peak[32] = "-"; /* a peer does not count it */
-						if (!peer)
-							snprintf(peak, sizeof peak, "%llu", (unsigned long long)r.smr.unreclaimed_peak);
-						fprintf(stderr, "[%d/%d] %s rep %d: %.3f ns/op, unreclaimed peak %s (%s left)\n",
-							done, total, what, rep, (double)r.worker_ns / (double)r.ops, peak, eta);
-					} else {
-						failed++;
-						fprintf(stderr, "[%d/%d] %s rep %d: FAILED: %s (%s left)\n", done, total,
-							what, rep, r.message, eta);
-						if (!fail_log) {
-							snprintf(path, sizeof path, "%s/failures.log", dir);
-							fail_log = fopen(path, "a");
-						}
-						if (fail_log) {
-							fprintf(fail_log, "%s rep %d: %s\n", what, rep, r.message);
-							fflush(fail_log);
-						}
-					}
-				}
-	fclose(csv);
-	if (fail_log)
-		fclose(fail_log);
+	fclose(rf.csv);
+	if (rf.fail_log)
+		fclose(rf.fail_log);
 	plan_free(&pl);
 	if (failed) {
 		fprintf(stderr, "smrbench: %d of %d cells failed (no row written for them); see %s/failures.log\n",
-			failed, total, dir);
+			failed, total, rf.dir);
 		return EXIT_RUN_FAILED;
 	}
-	fprintf(stderr, "smrbench: results in %s\n", dir);
-	printf("%s\n", dir);
+	fprintf(stderr, "smrbench: results in %s\n", rf.dir);
+	printf("%s\n", rf.dir);
 	return EXIT_OK;
 }
 
@@ -525,31 +542,32 @@ int runner_cell_main(int argc, char **argv)
 		fprintf(stderr, "smrbench: __cell: bad result fd '%s'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	const struct scheme_desc *scheme = smrb_find_scheme(argv[3]);
-	const struct workload_desc *wl = scheme ? smrb_find_workload(scheme, argv[2]) : NULL;
-	if (!wl) {
+	struct cell_job job = { .scheme = smrb_find_scheme(argv[3]) };
+	job.wl = job.scheme ? smrb_find_workload(job.scheme, argv[2]) : NULL;
+	if (!job.wl) {
 		fprintf(stderr, "smrbench: __cell: unknown scheme or workload '%s %s'\n", argv[3], argv[2]);
 		return EXIT_USAGE;
 	}
-	struct cell c = { .workload = wl->name, .scheme = scheme->name };
+	struct cell *c = &job.cell;
+	c->workload = job.wl->name;
+	c->scheme = job.scheme->name;
 	long threads = strtol(argv[4], &end, 10);
 	if (end == argv[4] || *end || threads < 1 || threads > 4096) {
 		fprintf(stderr, "smrbench: __cell: bad thread count '%s'\n", argv[4]);
 		return EXIT_USAGE;
 	}
-	c.threads = (int)threads;
-	c.duration_s = strtod(argv[5], &end);
-	if (end == argv[5] || *end || !(c.duration_s > 0)) {
+	c->threads = (int)threads;
+	c->duration_s = strtod(argv[5], &end);
+	if (end == argv[5] || *end || !(c->duration_s > 0)) {
 		fprintf(stderr, "smrbench: __cell: bad duration '%s'\n", argv[5]);
 		return EXIT_USAGE;
 	}
-	c.rep = (int)strtol(argv[6], &end, 10);
+	c->rep = (int)strtol(argv[6], &end, 10);
 	if (end == argv[6] || *end) {
 		fprintf(stderr, "smrbench: __cell: bad repetition '%s'\n", argv[6]);
 		return EXIT_USAGE;
 	}
-	enum pin_policy pin;
-	if (pin_parse(argv[7], &pin) < 0) {
+	if (pin_parse(argv[7], &job.pin) < 0) {
 		fprintf(stderr, "smrbench: __cell: bad pin policy '%s'\n", argv[7]);
 		return EXIT_USAGE;
 	}
@@ -562,21 +580,22 @@ int runner_cell_main(int argc, char **argv)
 		fprintf(stderr, "smrbench: __cell: bad sampling period '%s'\n", argv[9]);
 		return EXIT_USAGE;
 	}
+	job.sampling = (struct cell_sampling){ (unsigned)ms, argv[10], argv[11] };
 	for (int i = 12; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
-		if (!eq || eq == argv[i] || c.nparams == CELL_MAX_PARAMS) {
+		if (!eq || eq == argv[i] || c->nparams == CELL_MAX_PARAMS) {
 			fprintf(stderr, "smrbench: __cell: bad param '%s'\n", argv[i]);
 			return EXIT_USAGE;
 		}
 		*eq = 0;
-		c.param_name[c.nparams] = argv[i];
-		c.param_value[c.nparams++] = eq + 1;
+		c->param_name[c->nparams] = argv[i];
+		c->param_value[c->nparams++] = eq + 1;
 		/* The scheme's params as plan_cell sets them: every one of this
 		 * scheme's is in the list, with its value or its default. */
-		int k = find_scheme_param(scheme, argv[i]);
+		int k = find_scheme_param(job.scheme, argv[i]);
 		if (k >= 0)
-			c.smr.param[k] = strtol(eq + 1, NULL, 10);
+			c->smr.param[k] = strtol(eq + 1, NULL, 10);
 	}
-	cell_set_sampling((unsigned)ms, argv[10], argv[11]);
-	run_cell_child(wl, &c, pin, (int)fd);
+	job.stall = cell_param_long(c, "stall") != 0;
+	run_cell_child(&job, (int)fd);
 }

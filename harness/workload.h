@@ -2,7 +2,7 @@
  * workload.h - what the harness and a workload instance tell each other.
  *
  * A workload is written once against schemes/smr.h and compiled once per
- * scheme (instances/<scheme>.c includes harness/instance.h, which includes
+ * scheme (instances/<scheme>.c includes instances/instance.h, which includes
  * every workload).  Each compiled copy exports a struct workload_desc; the
  * harness only calls through it at cell set-up, thread start and teardown,
  * never per operation.

@@ -6,4 +6,4 @@
  * load of the epoch + seq_cst xchg of the record; end = release store (a plain
  * mov on x86). */
 #define SMR_SCHEME_LAZY_GET { "begin: load epoch + xchg; end: store", "xchg_ns" }
-#include "harness/instance.h"
+#include "instances/instance.h"

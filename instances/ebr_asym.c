@@ -6,4 +6,4 @@
 /* A lazy get, modelled by scripts/predict.py: schemes/ebr_asym.h: begin = load
  * epoch + plain store + compiler barrier; the reclaimer pays the membarrier. */
 #define SMR_SCHEME_LAZY_GET { "begin: load epoch + plain store; end: store", "" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -4,4 +4,4 @@
 #define SMR_SCHEME_SUMMARY "Concurrency Kit ck_epoch: begin = xchg + epoch load/store, ck_epoch_call + ck_epoch_poll"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
 #define SMR_SCHEME_REFERENCE "Concurrency Kit"
-#include "harness/instance.h"
+#include "instances/instance.h"

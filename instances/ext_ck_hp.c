@@ -4,4 +4,4 @@
 #define SMR_SCHEME_SUMMARY "Concurrency Kit ck_hp: protect = ck_hp_set_fence (xchg) + validate, ck_hp_free/reclaim"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_POINTER
 #define SMR_SCHEME_REFERENCE "Concurrency Kit"
-#include "harness/instance.h"
+#include "instances/instance.h"

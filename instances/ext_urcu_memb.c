@@ -4,4 +4,4 @@
 #define SMR_SCHEME_SUMMARY "liburcu 0.13 memb flavour: read lock = TLS counter + compiler barrier (membarrier on writers), call_rcu"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
 #define SMR_SCHEME_REFERENCE "liburcu"
-#include "harness/instance.h"
+#include "instances/instance.h"

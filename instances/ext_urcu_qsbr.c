@@ -4,4 +4,4 @@
 #define SMR_SCHEME_SUMMARY "liburcu 0.13 QSBR flavour: nothing on reads, rcu_quiescent_state() per batch, call_rcu"
 #define SMR_SCHEME_FAMILY SMR_FAMILY_GRACE_PERIOD
 #define SMR_SCHEME_REFERENCE "liburcu"
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -6,4 +6,4 @@
  * + load clock; end stores HE_NONE, so the next protect's era differs from the
  * clock: an xchg on every get. */
 #define SMR_SCHEME_LAZY_GET { "protect: load clock, xchg era (end cleared it), reload; end: store", "xchg_ns" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -6,4 +6,4 @@
  * protect = load + xchg hazard + seq_cst reload + compare; end = release store
  * per slot. */
 #define SMR_SCHEME_LAZY_GET { "protect: xchg hazard + reload; end: store", "xchg_ns" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -7,4 +7,4 @@
  * protect = plain store + compiler barrier + reload; slots cleared at
  * quiescent() (one store per batch). */
 #define SMR_SCHEME_LAZY_GET { "protect: plain store + reload", "" }
-#include "harness/instance.h"
+#include "instances/instance.h"

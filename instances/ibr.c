@@ -6,4 +6,4 @@
  * clock + store lower + xchg upper; protect = load ptr + load clock (no xchg
  * while the clock stands); end = 2 stores. */
 #define SMR_SCHEME_LAZY_GET { "begin: load clock, store, xchg upper; protect: load clock; end: 2 stores", "xchg_ns" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -6,4 +6,4 @@
  * load of own record + branch; the xchg only on the first begin after
  * quiescent(), i.e. once per ops_per_cs gets. */
 #define SMR_SCHEME_LAZY_GET { "begin: load own record; per ops_per_cs gets: xchg + store", "xchg_ns/ops_per_cs" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -5,4 +5,4 @@
 /* A lazy get, modelled by scripts/predict.py: schemes/none.h: protect is the
  * acquire load; nothing else. */
 #define SMR_SCHEME_LAZY_GET { "acquire load", "" }
-#include "harness/instance.h"
+#include "instances/instance.h"

@@ -6,4 +6,4 @@
  * quiescent() every qsbr_k gets: acquire load of gp, compare, a store only
  * when a grace period began. */
 #define SMR_SCHEME_LAZY_GET { "acquire load; per qsbr_k gets: load gp + compare", "acquire_load_ns/qsbr_k" }
-#include "harness/instance.h"
+#include "instances/instance.h"

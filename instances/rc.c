@@ -6,4 +6,4 @@
  * slot's count, so every protect takes one: lock xadd + reload; end = lock
  * xadd (fetch_sub) to release it. */
 #define SMR_SCHEME_LAZY_GET { "protect: lock xadd count + reload; end: lock xadd release", "2*xchg_ns" }
-#include "harness/instance.h"
+#include "instances/instance.h"

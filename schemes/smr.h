@@ -85,96 +85,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * The object header.  Every reclaimable object embeds its scheme's own
- * struct smr_node, holding only what that scheme needs, as the libraries'
- * users embed struct rcu_head or ck_epoch_entry:
- *
- *   none ebr ebr-asym nebr qsbr hp hp-asym   a retire link and the destructor
- *                                            (smr_node_link.h: 16 bytes)
- *   he ibr                                   those, the birth and the retire
- *                                            era (era_impl.h: 32 bytes)
- *   rc                                       the count word, a link and the
- *                                            destructor (rc.h: 24 bytes)
- *   urcu-*, ck-*                             the library's own entry and the
- *                                            destructor (ext_*.h)
- *
- * A scheme's metadata is part of its cost, as it is for its users, so the
- * object sizes differ by scheme and every row records the workload's
- * (runs.csv object_bytes).  The struct is defined by the scheme's header:
- * here, and in every file that does not include one (smr_common.c, the
- * harness), it stays incomplete, and nothing there touches its fields.
- * smr_container_of() gets the object back from its header.
- */
-struct smr_node;
-
-#define smr_container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-
-/*
- * Destructor run on a retired object once no reader can reach it.  It frees
- * what the object owns (recursively, or by pushing a page id onto a free
- * list); the memory of the object itself is then freed by the scheme.
- */
-typedef void (*smr_reclaim_fn)(struct smr_node *n);
-
-/* Low pointer bits a workload may use as marks (Harris/Michael lists): never part of an address. */
-#define SMR_MARK_MASK ((uintptr_t)3)
-
-static inline void *smr_unmark(void *p)
-{
-	return (void *)((uintptr_t)p & ~SMR_MARK_MASK);
-}
-
-/* For smr_retire_chain: the next object of a chain retired as one (NULL at the end). */
-typedef struct smr_node *(*smr_chain_next_fn)(struct smr_node *n);
-
-/* Counters every scheme keeps; the harness reads them. */
-struct smr_stats {
-	uint64_t retired;          /* objects handed to retire */
-	uint64_t reclaimed;        /* objects whose memory was given back */
-	/*
-	 * Peak of retired-but-not-reclaimed objects: the sum over threads of each
-	 * thread's own peak backlog.  Every native scheme frees what a thread
-	 * retired from that thread's own lists, so this bounds the true
-	 * simultaneous peak from above and equals it with one retiring thread.
-	 */
-	uint64_t unreclaimed_peak;
-	/*
-	 * Filled at domain destroy only (0 in a live snapshot): objects that a
-	 * scheme with a pool of its own (rc's type-stable pool) still held
-	 * live, never retired or retired but still counted by a link.  The
-	 * workload's teardown freed everything, so anything here leaked where
-	 * LSan cannot see it.  The harness adds the -P alloc=pool allocator's
-	 * live objects (smr_pool_live_objects()) and fails the cell unless 0.
-	 */
-	uint64_t pool_live;
-	/*
-	 * Filled by a workload's destroy, after the domain's: payloads it made
-	 * minus payloads it destroyed (lazy: box, rc, str; bwtree: page ids,
-	 * which id records give back).  Not 0 when an object was retired with
-	 * free where drop was due; the harness fails the cell.
-	 */
-	int64_t payloads_live;
-};
-
-/* A scheme parameter, set with -P name=value. */
-struct smr_param_spec {
-	const char *name;
-	const char *def;
-	const char *help;
-	long min, max;
-};
-
-#define SMR_MAX_PARAMS 8
-/* Domain configuration: the values of the scheme's params, in spec order. */
-struct smr_config {
-	int max_threads;            /* threads that may register */
-	int hazard_slots;           /* slots a thread needs (HP-like schemes) */
-	long param[SMR_MAX_PARAMS]; /* scheme params, in SMR_PARAMS_<s> order */
-};
-
-#include "smr_common.h"
+#include "smr_types.h"   /* the contract's types: object header, stats, config */
+#include "smr_common.h"  /* the pieces every scheme shares, and the plain versions */
 
 #ifdef SMR_SCHEME
 
@@ -191,12 +103,13 @@ struct smr_config {
 typedef struct SMR_CAT2(SMR_SCHEME, domain) smr_domain;
 typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
 
-#define smr_domain_create SMR_CAT2(SMR_SCHEME, domain_create)
-#define smr_domain_destroy SMR_CAT2(SMR_SCHEME, domain_destroy)
-#define smr_register SMR_CAT2(SMR_SCHEME, register)
-#define smr_unregister SMR_CAT2(SMR_SCHEME, unregister)
-#define smr_begin SMR_CAT2(SMR_SCHEME, begin)
-#define smr_end SMR_CAT2(SMR_SCHEME, end)
+/* The calls smr_check.c follows in test builds: raw here, checked below. */
+#define smr_domain_create_raw_ SMR_CAT2(SMR_SCHEME, domain_create)
+#define smr_domain_destroy_raw_ SMR_CAT2(SMR_SCHEME, domain_destroy)
+#define smr_register_raw_ SMR_CAT2(SMR_SCHEME, register)
+#define smr_unregister_raw_ SMR_CAT2(SMR_SCHEME, unregister)
+#define smr_begin_raw_ SMR_CAT2(SMR_SCHEME, begin)
+#define smr_end_raw_ SMR_CAT2(SMR_SCHEME, end)
 #define smr_quiescent SMR_CAT2(SMR_SCHEME, quiescent)
 #define smr_stats_read SMR_CAT2(SMR_SCHEME, stats)
 #define smr_retire_raw_ SMR_CAT2(SMR_SCHEME, retire)
@@ -208,9 +121,9 @@ typedef struct SMR_CAT2(SMR_SCHEME, thread) smr_thread;
  * SMR_OWN_ALLOC or SMR_OWN_LINKS in its header and provides them.
  */
 #ifdef SMR_OWN_PROTECT
-#define smr_protect SMR_CAT2(SMR_SCHEME, protect)
+#define smr_protect_raw_ SMR_CAT2(SMR_SCHEME, protect)
 #else
-#define smr_protect(t, slot, src) ((void)(t), (void)(slot), smr_plain_protect(src))
+#define smr_protect_raw_(t, slot, src) ((void)(t), (void)(slot), smr_plain_protect(src))
 #endif
 #ifdef SMR_OWN_ALLOC
 #define smr_alloc SMR_CAT2(SMR_SCHEME, alloc)
@@ -277,15 +190,88 @@ static inline void smr_retire_planted_(smr_thread *t, struct smr_node *n, smr_re
 #define smr_retire_ smr_retire_raw_
 #endif
 
+/*
+ * Test builds (SMR_CHECKS, smr_common.h): every call a workload makes is
+ * first checked against the rules above (smr_check.c), as liburcu's
+ * urcu_assert; a violation aborts with one line naming the rule.  The
+ * measured binary calls the scheme directly.
+ */
+#ifdef SMR_CHECKS
+static inline smr_domain *smr_domain_create_checked_(const struct smr_config *cfg, char *err, size_t errlen)
+{
+	smr_domain *d = smr_domain_create_raw_(cfg, err, errlen);
+	if (d)
+		smr_check_domain_created(d, cfg->hazard_slots);
+	return d;
+}
+
+static inline void smr_domain_destroy_checked_(smr_domain *d, struct smr_stats *out)
+{
+	smr_check_domain_destroyed(d);
+	smr_domain_destroy_raw_(d, out);
+}
+
+static inline smr_thread *smr_register_checked_(smr_domain *d)
+{
+	smr_thread *t = smr_register_raw_(d);
+	if (t)
+		smr_check_registered(d, t);
+	return t;
+}
+
+static inline void smr_unregister_checked_(smr_thread *t)
+{
+	smr_check_unregistered(t);
+	smr_unregister_raw_(t);
+}
+
+static inline void smr_begin_checked_(smr_thread *t)
+{
+	smr_check_begin(t);
+	smr_begin_raw_(t);
+}
+
+static inline void smr_end_checked_(smr_thread *t)
+{
+	smr_check_end(t);
+	smr_end_raw_(t);
+}
+
+static inline void *smr_protect_checked_(smr_thread *t, int slot, void *_Atomic *src)
+{
+	smr_check_protect(t, slot);
+	return smr_protect_raw_(t, slot, src);
+}
+
+#define smr_domain_create smr_domain_create_checked_
+#define smr_domain_destroy smr_domain_destroy_checked_
+#define smr_register smr_register_checked_
+#define smr_unregister smr_unregister_checked_
+#define smr_begin smr_begin_checked_
+#define smr_end smr_end_checked_
+#define smr_protect smr_protect_checked_
+#else
+#define smr_domain_create smr_domain_create_raw_
+#define smr_domain_destroy smr_domain_destroy_raw_
+#define smr_register smr_register_raw_
+#define smr_unregister smr_unregister_raw_
+#define smr_begin smr_begin_raw_
+#define smr_end smr_end_raw_
+#define smr_protect smr_protect_raw_
+#define smr_check_retire(t) ((void)(t))
+#endif
+
 /* Retire with a destructor: dtor frees what the object owns, then its memory goes. */
 static inline void smr_retire_drop(smr_thread *t, struct smr_node *n, smr_reclaim_fn dtor)
 {
+	smr_check_retire(t);
 	smr_retire_(t, n, dtor);
 }
 
 /* Retire bare memory: the contents were moved out, so no destructor runs. */
 static inline void smr_retire_free(smr_thread *t, struct smr_node *n)
 {
+	smr_check_retire(t);
 	smr_retire_(t, n, NULL);
 }
 
@@ -297,7 +283,12 @@ static inline void smr_retire_free(smr_thread *t, struct smr_node *n)
  * it defines SMR_OWN_CHAIN.  For every other scheme the chain is one object.
  */
 #ifdef SMR_OWN_CHAIN
-#define smr_retire_chain SMR_CAT2(SMR_SCHEME, retire_chain)
+static inline void smr_retire_chain(smr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
+				    smr_chain_next_fn next)
+{
+	smr_check_retire(t);
+	SMR_CAT2(SMR_SCHEME, retire_chain)(t, head, dtor, next);
+}
 #else
 static inline void smr_retire_chain(smr_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
 				    smr_chain_next_fn next)

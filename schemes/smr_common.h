@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "smr_pool.h"
+#include "smr_types.h"
 
 /* Cache line size; per-thread records are aligned to it to avoid false sharing. */
 #define SMR_CACHE_LINE 64
@@ -184,6 +185,26 @@ extern _Thread_local void (*smr_test_hook)(int point);
 	} while (0)
 #else
 #define SMR_TEST_HOOK(point) ((void)0)
+#endif
+
+/*
+ * The contract's assertions, in the test builds only (SMRB_FAULTS:
+ * smrbench-faults, smrbench-planted, in every tree), as liburcu's
+ * urcu_assert: smr.h passes each call through these first (smr_check.c).
+ * A handle is used by the thread that registered it, inside begin/end
+ * pairs that do not nest; protect names a slot below the domain's
+ * hazard_slots; retire comes from a registered handle.
+ */
+#ifdef SMRB_FAULTS
+#define SMR_CHECKS 1
+void smr_check_domain_created(const void *d, int hazard_slots);
+void smr_check_domain_destroyed(const void *d);
+void smr_check_registered(const void *d, const void *t);
+void smr_check_unregistered(const void *t);
+void smr_check_begin(const void *t);
+void smr_check_end(const void *t);
+void smr_check_protect(const void *t, int slot);
+void smr_check_retire(const void *t);
 #endif
 
 /* Plain versions of protect and the link updates, for the schemes that need no more. */

@@ -89,7 +89,7 @@ csv_col() {
 # (the same run's samples.csv, --sample-ms) that belong to that cell: how many
 # carry live counters, the retired and reclaimed of the last one, and the
 # largest reclaimed of any.  The last row of a cell is the sample "at stop",
-# which harness/threads.c takes before it sets the stop flag: every sample
+# which harness/cell.c takes before it sets the stop flag: every sample
 # shows the cell while its threads (and a stalled thread) still run, never
 # the teardown.  A cell is matched on the columns before t_ms (workload,
 # scheme, threads, rep, params), by name.  "0 0 0 0" for a cell without

@@ -51,6 +51,8 @@ LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver
 # The workloads' property tests, included by each workload in the test builds.
 EXTRA_DIST += tests/scheme_selftest.c tests/bwtree_selftest.c tests/list_selftest.c tests/msqueue_selftest.c \
 	tests/treiber_selftest.c tests/lib.sh $(TESTS)
+# The contract's assertions firing, part of scheme_selftest.c.
+EXTRA_DIST += tests/scheme_asserts.c
 
 # The sanitized trees.  SMRB_TEST_SCALE shortens the timed runs there (the
 # sanitizers report the first bad access at once: the early-free test needs

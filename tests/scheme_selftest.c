@@ -1,6 +1,6 @@
 /*
  * scheme_selftest.c - the contract's unit tests (schemes/smr.h), compiled
- * into each scheme's instance in test builds: harness/instance.h includes it
+ * into each scheme's instance in test builds: instances/instance.h includes it
  * when SMRB_FAULTS is defined, after SMR_SYM(scheme_params).  Run with
  * `smrbench-faults selftest [SCHEME]`.
  *
@@ -18,6 +18,8 @@
  *     while a writer exchanges new objects in and retires the old ones; a
  *     reclaimed object is poisoned, so a premature free shows up as a bad
  *     canary (or a destructor seeing a dead object: a double reclaim).
+ *  Later: deterministic interleavings inside protect (below), the
+ *  membarrier accounting, and the contract's assertions (scheme_asserts.c).
  *
  * Every object goes through the ownership rules of smr.h (linked with
  * smr_exchange, taken out with smr_exchange, retired inside begin/end by the
@@ -759,6 +761,8 @@ static void sst_test_barriers(void)
 #endif
 }
 
+#include "tests/scheme_asserts.c"
+
 static int scheme_selftest(void)
 {
 	sst_failed = 0;
@@ -769,5 +773,6 @@ static int scheme_selftest(void)
 	sst_test_interleave(SST4_LOAD);
 	sst_test_interleave(SST4_CHAIN);
 	sst_test_barriers();
+	sst_test_assertions();
 	return sst_failed;
 }

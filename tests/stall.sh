@@ -7,7 +7,7 @@
 # pushes and pops race and a lost CAS is retried, as in real use; poisoning
 # on) with --sample-ms, and is judged on the live counters the harness
 # samples WHILE THE STALL LASTS, not on whole-cell figures that teardown
-# timing can move.  When the samples are taken (harness/threads.c,
+# timing can move.  When the samples are taken (harness/cell.c,
 # cell_execute): the stalled thread calls smr_register + smr_begin, then
 # waits on the start barrier; the main thread samples every period from the
 # barrier on and once more "at stop", and only then sets the stop flag, on

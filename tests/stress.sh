@@ -29,7 +29,7 @@
 # a yield costs a time slice of whatever else runs, so 2 fault-injected
 # threads may retire only tens of objects a second.)
 #
-# Full domains (SMRBENCH_FULL_DOMAIN=1, harness/threads.c): every cell's
+# Full domains (SMRBENCH_FULL_DOMAIN=1, harness/cell.c): every cell's
 # domain has exactly one record per running thread (2 workers, plus lazy's
 # producer), so a worker always holds the last record: a scan whose bound
 # over records stops one short misses it.  And the cell fails if objects

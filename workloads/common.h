@@ -3,7 +3,7 @@
  * per-thread RNG, value encoding, conservation checksums, and (test builds)
  * the scaffolding of their property tests.
  *
- * Included into each scheme's instance (harness/instance.h), after smr.h has
+ * Included into each scheme's instance (instances/instance.h), after smr.h has
  * been set up for that scheme; the guard keeps it once per translation unit.
  */
 #ifndef WL_COMMON_H

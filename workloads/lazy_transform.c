@@ -18,7 +18,7 @@
  * clone must match the sequence number its cell claims, sequence numbers must
  * never go backwards for one reader and never pass what was published.
  *
- * Included by harness/instance.h once per scheme.
+ * Included by instances/instance.h once per scheme.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,7 +21,7 @@
  * list: keys strictly increasing and in range, no marked node reachable, and
  * size == prefill + successful inserts - successful deletes.
  *
- * Included by harness/instance.h once per scheme.
+ * Included by instances/instance.h once per scheme.
  */
 #include <stdio.h>
 #include <stdlib.h>

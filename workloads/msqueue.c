@@ -20,7 +20,7 @@
  * values increase and follow everything already dequeued, and that the tail
  * is the last node.  Every node carries a canary, checked when read.
  *
- * Included by harness/instance.h once per scheme.
+ * Included by instances/instance.h once per scheme.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
  * values are in LIFO order (so none is there twice).  Every node carries a
  * canary, checked when a node is read, so poisoned memory fails the run.
  *
- * Included by harness/instance.h once per scheme.
+ * Included by instances/instance.h once per scheme.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * bwtree.c - a Bw-tree (Levandoski, Lomet, Sengupta, ICDE 2013; OpenBw-Tree,
  * Wang et al., SIGMOD 2018) of unique uint64 keys and values, for inserts
  * mixed with lookups.  Written once against schemes/smr.h; included by
- * harness/instance.h into each scheme's translation unit, so every static
+ * instances/instance.h into each scheme's translation unit, so every static
  * name here starts with bw_.
  *
  * Structure (the paper's, trimmed to what inserts need, as OpenBw-Tree's

@@ -45,14 +45,9 @@ struct bw_walk {
 	uint64_t split_sep, split_sib;
 };
 
-/*
- * Walk the chain from h (protected by the caller) for key.  The first record
- * that decides wins: deltas are newer than what lies below them.
- */
-static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, struct bw_walk *w)
+/* Fetch ahead what a walk of h's chain will read. */
+static inline void bw_walk_prefetch(const struct bw_node *h)
 {
-	uint64_t hi = BW_INF;
-	w->has_split = false;
 	/*
 	 * The walk ends in the base: fetch its header and fences while the
 	 * deltas above it are still being read (each is a miss of its own).
@@ -70,6 +65,49 @@ static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, st
 		for (size_t off = 64; off < len; off += 64)
 			__builtin_prefetch((const char *)h + off);
 	}
+}
+
+/* The walk reached the base, every delta above it passed: the base decides;
+ * hi is the child's high bound as the deltas above narrowed it. */
+static inline void bw_walk_base(struct bw_tls *x, struct bw_base *b, uint64_t key, uint64_t hi, struct bw_walk *w)
+{
+	if (key >= b->high) {
+		/* The page split and was consolidated since our route was read. */
+		w->kind = BW_W_RIGHT;
+		w->id = b->right;
+		return;
+	}
+	long i = bw_base_search(b, key);
+	if (b->h.type == BW_LEAF_BASE) {
+		if (i >= 0 && b->keys[i] == key) {
+			w->kind = BW_W_FOUND;
+			w->value = bw_bval(b, (uint64_t)i);
+		} else {
+			w->kind = BW_W_ABSENT;
+		}
+		return;
+	}
+	if (i < 0) {
+		bw_fail(x, "bwtree: key %llu below inner page low key %llu", (unsigned long long)key,
+			(unsigned long long)b->low);
+		w->kind = BW_W_ERR;
+		return;
+	}
+	uint64_t nb = (uint64_t)i + 1 < b->count ? b->keys[i + 1] : b->high;
+	w->kind = BW_W_CHILD;
+	w->id = bw_bval(b, (uint64_t)i);
+	w->bound = nb < hi ? nb : hi;
+}
+
+/*
+ * Walk the chain from h (protected by the caller) for key.  The first record
+ * that decides wins: deltas are newer than what lies below them.
+ */
+static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, struct bw_walk *w)
+{
+	uint64_t hi = BW_INF;
+	w->has_split = false;
+	bw_walk_prefetch(h);
 	for (struct bw_node *n = h; n; n = bw_next(n)) {
 		if (__builtin_expect(wl_canary_bad(n, BW_CANARY), 0)) {
 			bw_fail(x, "bwtree: record canary is %#llx: read after reclaim",
@@ -114,36 +152,9 @@ static inline void bw_walk(struct bw_tls *x, struct bw_node *h, uint64_t key, st
 			break;
 		}
 		case BW_LEAF_BASE:
-		case BW_INNER_BASE: {
-			struct bw_base *b = (struct bw_base *)n;
-			if (key >= b->high) {
-				/* The page split and was consolidated since our route was read. */
-				w->kind = BW_W_RIGHT;
-				w->id = b->right;
-				return;
-			}
-			long i = bw_base_search(b, key);
-			if (n->type == BW_LEAF_BASE) {
-				if (i >= 0 && b->keys[i] == key) {
-					w->kind = BW_W_FOUND;
-					w->value = bw_bval(b, (uint64_t)i);
-				} else {
-					w->kind = BW_W_ABSENT;
-				}
-				return;
-			}
-			if (i < 0) {
-				bw_fail(x, "bwtree: key %llu below inner page low key %llu",
-					(unsigned long long)key, (unsigned long long)b->low);
-				w->kind = BW_W_ERR;
-				return;
-			}
-			uint64_t nb = (uint64_t)i + 1 < b->count ? b->keys[i + 1] : b->high;
-			w->kind = BW_W_CHILD;
-			w->id = bw_bval(b, (uint64_t)i);
-			w->bound = nb < hi ? nb : hi;
+		case BW_INNER_BASE:
+			bw_walk_base(x, (struct bw_base *)n, key, hi, w);
 			return;
-		}
 		default:
 			bw_fail(x, "bwtree: record of unknown type %u", n->type);
 			w->kind = BW_W_ERR;

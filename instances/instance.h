@@ -8,7 +8,7 @@
  * source, so the scheme's inline fast paths compile into their loops.
  */
 #ifndef SMR_SCHEME
-#error "define SMR_SCHEME before including harness/instance.h"
+#error "define SMR_SCHEME before including instances/instance.h"
 #endif
 
 #include "harness/workload.h"
@@ -23,7 +23,7 @@
 #define SMR_SCHEME_NAME SMR_STR(SMR_SCHEME)
 #endif
 #ifndef SMR_SCHEME_FAMILY
-#error "define SMR_SCHEME_FAMILY (harness/workload.h: enum smr_family) before including harness/instance.h"
+#error "define SMR_SCHEME_FAMILY (harness/workload.h: enum smr_family) before including instances/instance.h"
 #endif
 #ifndef SMR_SCHEME_REFERENCE
 #define SMR_SCHEME_REFERENCE NULL /* ours, not a library's */
