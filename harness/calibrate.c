@@ -194,7 +194,7 @@ static __attribute__((noinline)) uint64_t loop_lazy_get(void *arg, uint64_t n)
 
 /*
  * The LazyTransform's own get, with no scheme and no harness: the relaxed load
- * of the pending source and its test (the seed's algorithm: a get transforms
+ * of the pending source and its test (Niksic's algorithm: a get transforms
  * a pending source first), then the floor's load and copy, and the test of
  * whether the cell is one the reader met already (lt_get's *seen).  What
  * `none`'s get does beyond loop_lazy_get but cannot leave out.

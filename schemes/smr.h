@@ -43,8 +43,9 @@
  *
  * Workloads retire through smr_retire_drop() or smr_retire_free() (below):
  * the choice between running a destructor and freeing bare memory is made by
- * name at every call.  Both seeds of this project were bitten by confusing
- * the two.
+ * name at every call.  Both write-ups this project started from (Niksic's
+ * LazyTransform, Neely's rsdb on coco: README, References) were bitten by
+ * confusing the two.
  *
  * Optional, each behind a flag the scheme's header defines (smr_common.h's
  * plain versions otherwise): SMR_OWN_PROTECT (<s>_protect), SMR_OWN_ALLOC

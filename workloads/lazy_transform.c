@@ -59,7 +59,7 @@ struct lt_cell {
 };
 
 struct lt_state {
-	/* The LazyTransform itself: two pointers and a try-lock, as in the seed. */
+	/* The LazyTransform itself: two pointers and a try-lock, as in Niksic's. */
 	void *_Atomic source;
 	void *_Atomic value;
 	_Atomic bool transform_lock;

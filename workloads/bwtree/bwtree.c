@@ -30,8 +30,8 @@
  *    an index-entry delta that any writer passing through the page from its
  *    parent posts (help-along); the root splits by CAS on the root id.
  *  - A page id handed out for a split whose CAS failed goes back to the free
- *    list only through a retired id record whose destructor pushes it (seed
- *    001's pattern): reused only after every reader moved on.
+ *    list only through a retired id record whose destructor pushes it (Neely's
+ *    rsdb pattern): reused only after every reader moved on.
  *
  * Reclamation per scheme: begin/end around each operation, quiescent after
  * each batch.  A traversal protects the chain head of the page it is on and
