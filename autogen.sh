@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Generate ./configure and the Makefile templates.
 set -e
 cd "$(dirname "$0")"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/local.mk - `make bench`: run a set of experiments (bench/*.exp), draw
 # the figures (gnuplot), print the per-op tables and build report.html.
 # Included by Makefile.am.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * alloc.c - the allocator table (-P alloc=NAME), where each library is on
  * this machine, its version, and the check a cell's process makes that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * alloc.h - the allocator a cell runs with (-P alloc=NAME; issue 13).
  *

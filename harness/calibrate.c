@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calibrate.c - what the primitives cost on this machine, measured at the
  * start of a run and written into machine.json ("calibration"): a reader can

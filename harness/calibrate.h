@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * calibrate.h - what the primitives cost on this machine (an acquire load, a
  * locked RMW, a fence, membarrier, malloc, a cache or DRAM miss, the clock and

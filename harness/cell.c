@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cell.c - what a cell is and how it runs: its params, then its timed run:
  * the structure built, threads created and pinned (topology.c), released

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cell.h - what a cell is and how it runs (cell.c): a scheme's instance of a
  * workload, resolved once from the command line (plan.c, or the __cell

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.c - the one clock the harness reads. */
 #include <time.h>
 

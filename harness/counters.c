@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * counters.c - counters per measured thread: PAPI, and the kernel for the
  * software events PAPI cannot give.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.h - the harness's small modules (clock, counters, machine.json, the
  * runner), as main.c and runner.c see them. */
 #ifndef SMRB_HARNESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * list_json.c - `smrbench list --json`: what this binary has, as one JSON
  * object, for the scripts and tests that must not keep their own copies of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - the smrbench command line.  Its options, subcommands and exit
  * statuses (smrbench --help, README "Running it yourself") are a contract

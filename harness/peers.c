@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peers.c - the peers: the LazyTransform of Niksic, "Exploring lock-free
  * Rust 3: Crossbeam" (2017) in other languages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* peers.h - the peers (peers.c): Niksic's LazyTransform (2017) in other languages, run as child processes. */
 #ifndef SMRB_PEERS_H
 #define SMRB_PEERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plan.c - a `smrbench run` request expanded into cells (plan.h): the params
  * of a cell, each param's list of values checked against its spec, and the

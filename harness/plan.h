@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * plan.h - a `smrbench run` request expanded into cells: every param's list
  * of values (workload, scheme and harness params), checked once, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* registry.c - every scheme compiled into this binary, and look-ups. */
 #include <string.h>
 

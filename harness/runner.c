@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c - `smrbench run`: validate the request, expand it into cells, run
  * each cell in a child process of its own and write one CSV row per cell.

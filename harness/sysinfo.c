@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sysinfo.c - machine.json: what a reader of the results needs to know of the machine. */
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * topology.c - the machine's processing units as hwloc sees them, and the
  * CPUs a cell's threads are pinned to (topology.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * topology.h - the machine's processing units (hwloc) and where a cell's
  * threads are pinned.  The only module that speaks hwloc.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Epoch-based reclamation's instance of every workload. */
 #define SMR_SCHEME ebr
 #define SMR_SCHEME_SUMMARY "epoch-based: pin = load + locked exchange, three limbo bags per thread"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* EBR with asymmetric fences (membarrier)'s instance of every workload. */
 #define SMR_SCHEME ebr_asym
 #define SMR_SCHEME_NAME "ebr-asym"

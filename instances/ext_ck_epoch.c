@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Concurrency Kit ck_epoch's instance of every workload (reference back end). */
 #define SMR_SCHEME ext_ck_epoch
 #define SMR_SCHEME_NAME "ck-epoch"

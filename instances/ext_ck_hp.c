@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Concurrency Kit ck_hp's instance of every workload (reference back end). */
 #define SMR_SCHEME ext_ck_hp
 #define SMR_SCHEME_NAME "ck-hp"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* liburcu mb flavour's instance of every workload (reference back end). */
 #define SMR_SCHEME ext_urcu_mb
 #define SMR_SCHEME_NAME "urcu-mb"

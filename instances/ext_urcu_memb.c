@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* liburcu memb flavour's instance of every workload (reference back end). */
 #define SMR_SCHEME ext_urcu_memb
 #define SMR_SCHEME_NAME "urcu-memb"

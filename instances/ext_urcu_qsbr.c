@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* liburcu QSBR flavour's instance of every workload (reference back end). */
 #define SMR_SCHEME ext_urcu_qsbr
 #define SMR_SCHEME_NAME "urcu-qsbr"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hazard pointers' instance of every workload. */
 #define SMR_SCHEME hp
 #define SMR_SCHEME_SUMMARY "hazard pointers (Michael): protect = locked exchange + re-load, scan every R retires"

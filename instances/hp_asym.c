@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asymmetric-fence hazard pointers' instance of every workload. */
 #define SMR_SCHEME hp_asym
 #define SMR_SCHEME_NAME "hp-asym"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 2GEIBR's instance of every workload. */
 #define SMR_SCHEME ibr
 #define SMR_SCHEME_SUMMARY "interval-based (2GEIBR, Wen et al.): begin reserves [era, era], protect raises the upper bound"

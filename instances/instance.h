@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * instance.h - one scheme's instance of every workload.
  *

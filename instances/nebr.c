@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hart's batched EBR (NEBR)'s instance of every workload. */
 #define SMR_SCHEME nebr
 #define SMR_SCHEME_SUMMARY "batched EBR (Hart's NEBR): one pin per ops_per_cs operations, unpinned at quiescent()"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The leak floor's instance of every workload. */
 #define SMR_SCHEME none
 #define SMR_SCHEME_SUMMARY "no reclamation until the end: the floor every ratio is taken against"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Quiescent-state-based reclamation's instance of every workload. */
 #define SMR_SCHEME qsbr
 #define SMR_SCHEME_SUMMARY "quiescent-state-based: nothing on reads, an announcement every qsbr_k ops"

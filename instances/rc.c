@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock-free reference counting's instance of every workload. */
 #define SMR_SCHEME rc
 #define SMR_SCHEME_SUMMARY "lock-free reference counting (Valois, Michael & Scott): counted links and protects, type-stable pool"

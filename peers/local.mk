@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # peers/local.mk - the peers (harness/peers.c): Niksic's LazyTransform (2017) in
 # Java and in Rust, built into this build tree when configure found their
 # toolchains.  Included by Makefile.am.

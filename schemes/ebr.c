@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ebr.c - epoch-based reclamation: registration, epoch advance, bag frees. */
 #include "smr.h"
 #include "ebr.h"

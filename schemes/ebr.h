@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ebr.h - epoch-based reclamation (Fraser; Hart et al.; crossbeam's scheme as
  * seed 002 describes it): a global epoch, a per-thread announcement and three

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ebr_asym.c - ebr-asym: membarrier registration; everything else is ebr.c's. */
 #include "smr.h"
 #include "ebr_asym.h"

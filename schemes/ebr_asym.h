@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ebr_asym.h - epoch-based reclamation with asymmetric fences (liburcu's memb
  * flavour, folly's asymmetric hazptr fences): EBR (ebr.h) whose readers pin

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * era_impl.h - the era stamps that hazard eras (he.h) and interval-based
  * reclamation (ibr.h) share, written once as hp_impl.h is for hp/hp-asym.

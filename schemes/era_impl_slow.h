@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * era_impl_slow.h - the slow paths he.c and ibr.c share: freeing what no
  * reader's published era covers, chains, stats and teardown.  The including

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ext_ck_epoch.c - ck_epoch back end: records, polls, teardown. */
 #include "smr.h"
 #include "ext_ck_epoch.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_ck_epoch.h - Concurrency Kit's ck_epoch (0.7) as a reference back end.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ext_ck_hp.c - ck_hp back end: records, the destructor callback, chains, teardown. */
 #include "smr.h"
 #include "ext_ck_hp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_ck_hp.h - Concurrency Kit's ck_hp (0.7, Michael's hazard pointers) as a
  * reference back end.

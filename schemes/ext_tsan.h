@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_tsan.h - happens-before edges that ThreadSanitizer cannot see inside
  * the reference libraries (liburcu, Concurrency Kit).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_urcu.h - liburcu (userspace RCU, 0.13) as a reference back end.
  *

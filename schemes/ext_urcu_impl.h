@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_urcu_impl.h - the slow paths of the liburcu back end, for the flavour
  * whose header (ext_urcu_<flavour>.h) was included just before: ext_urcu_qsbr.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_urcu_mb.h - liburcu's mb flavour: read lock/unlock with mfence (one on lock, two on unlock).
  * The template and its notes: ext_urcu.h.

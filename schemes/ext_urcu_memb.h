@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_urcu_memb.h - liburcu's memb flavour: read lock/unlock with compiler barriers, membarrier(2) in synchronize_rcu.
  * The template and its notes: ext_urcu.h.

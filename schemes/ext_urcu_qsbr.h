@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ext_urcu_qsbr.h - liburcu's QSBR flavour: nothing on reads, rcu_quiescent_state() after every batch.
  * The template and its notes: ext_urcu.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* he.c - hazard eras: registration, scans of the published eras, frees. */
 #include "smr.h"
 #include "he.h"

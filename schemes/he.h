@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * he.h - hazard eras (Ramalhete & Correia, SPAA 2017).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hp.h - Michael's hazard pointers, symmetric flavour: every protect pays a
  * locked exchange (~2 ns here) to order its hazard before the re-load of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hp_asym.h - hazard pointers with asymmetric fences (folly hazptr, liburcu
  * memb): protect publishes with a plain store and a compiler barrier, the

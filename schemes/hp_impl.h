@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hp_impl.h - Michael's hazard pointers (IEEE TPDS 2004; Hart et al.'s
  * "HPBR"), written once and instantiated twice:

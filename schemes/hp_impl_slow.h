@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hp_impl_slow.h - the slow paths of hazard pointers (registration, scan,
  * teardown), written once for hp.c and hp_asym.c: the including file has

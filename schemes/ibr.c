@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ibr.c - 2GEIBR: registration, scans of the reservations, frees. */
 #include "smr.h"
 #include "ibr.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ibr.h - interval-based reclamation, the two-global-epoch variant (2GEIBR;
  * Wen, Izraelevitz, Cai, Beadle & Scott, PPoPP 2018).

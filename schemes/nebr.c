@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* nebr.c - batched EBR (Hart's NEBR): set-up; everything else is ebr.c's. */
 #include "smr.h"
 #include "nebr.h"

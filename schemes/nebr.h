@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * nebr.h - Hart et al.'s "new EBR" (NEBR, JPDC 2007): EBR whose critical
  * region spans many operations, so that the pin's locked exchange is paid

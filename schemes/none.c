@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* none.c - the leak floor's slow paths: registration and the final free. */
 #include "smr.h"
 #include "none.h"

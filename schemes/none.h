@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * none.h - the leak floor: retire keeps every object until the domain is
  * destroyed.  Nothing on the read path, no reclamation work: every other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* qsbr.c - quiescent-state-based reclamation: grace periods and batch frees. */
 #include <stdio.h>
 #include <stdlib.h>

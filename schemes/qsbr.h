@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * qsbr.h - quiescent-state-based reclamation (McKenney & Slingwine; Hart et
  * al.; liburcu's QSBR flavour).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rc.c - lock-free reference counting: the pool, the free loop, teardown (see rc.h). */
 #include "smr.h"
 #include "rc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rc.h - lock-free reference counting (Valois, PODC 1995, with Michael &
  * Scott's correction, TR 599, 1995), as Hart et al. measured it ("LFRC").

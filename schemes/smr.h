@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr.h - the contract every safe-memory-reclamation scheme implements.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_check.c - the contract's assertions (smr_common.h), called by smr.h's
  * checked calls in the test builds only; the measured binary never links

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* smr_common.c - shared slow paths of the schemes: allocation, poisoning, lists. */
 #include "smr.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_common.h - pieces every scheme shares: object allocation and release
  * (with the poisoning the stress tests rely on), per-thread counters, intrusive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_delay.h - a busy delay of a given number of spins, for planted
  * slowdowns only: `make bench-ci-demo` builds ebr with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_list.h - an intrusive singly linked list of retired objects, through
  * their header's smr_next, each reclaimed with its smr_dtor.  For the schemes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_node_era.h - the object header of hazard eras (he.h) and
  * interval-based reclamation (ibr.h): a retire link and the destructor, as

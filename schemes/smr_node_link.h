@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_node_link.h - the object header of the schemes that only keep retired
  * objects on a list until it is safe to free them: none, ebr, ebr-asym, nebr,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* smr_pool.c - the pool's slow paths: the range, growth, the depot, thread exit (see smr_pool.h). */
 #include "smr_pool.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_pool.h - Hart et al.'s node allocator (JPDC 2007, their harness
  * "lfmr"; -P alloc=pool): per-thread magazines over a global depot of full

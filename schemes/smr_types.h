@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * smr_types.h - the contract's types (smr.h): the object header every scheme
  * defines for itself, the destructor, the counters the harness reads, a

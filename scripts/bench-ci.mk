@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # scripts/bench-ci.mk - performance regression tracking; included by Makefile.am.
 #
 #   make bench-ci             build the baseline revision (results/baseline/REVISION)

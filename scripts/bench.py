@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench.py - run a set of experiments (bench/*.exp) into one results folder.
 
     bench.py [--set quick|default|full] [--smrbench ./smrbench] [--bench-dir bench]

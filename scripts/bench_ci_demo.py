@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """bench_ci_demo.py - does `make bench-ci` catch a real slowdown, and only that?
 
     bench_ci_demo.py [--runs 5] [--slowdowns 5,10,25,50] [--work DIR] [--results DIR]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """compare.py OLD NEW - has a reclamation scheme become slower between two runs?
 
 OLD and NEW are results folders (holding runs.csv) or runs.csv files written by

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """duet.py - paired (duet) regression tracking: a baseline revision and HEAD,
 built and run in the same job on the same machine, their cells interleaved.
 

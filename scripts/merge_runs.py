@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """merge_runs.py OUT IN.. - merge runs.csv files of several `smrbench run`s
 (one per workload, as `make bench-ci` does) into one runs.csv.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """peer_overhead.py - does the harness measure the language or itself?
 
 For each built peer (jvm, crossbeam-epoch), payload and thread count, runs

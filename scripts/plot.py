@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """plot.py - from a bench results folder: gnuplot data, the figures, the tables.
 
     plot.py DIR [--plots-dir scripts/plots] [--gnuplot gnuplot]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """predict.py - each scheme's predicted ns per lazy get, from the machine's calibration, beside the measured one.
 
     predict.py DIR [--smrbench ./smrbench] [--alloc NAME] [--format markdown|text]

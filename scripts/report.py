@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """report.py - one HTML report of a bench results folder (matplotlib).
 
     report.py DIR [-o DIR/report.html]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install every Debian package smrbench uses (the allocators -P alloc= preloads
 # included: libjemalloc2, libmimalloc2.0, libtcmalloc-minimal4; and the peers'
 # toolchains, harness/peers.c: a JDK for jvm, cargo and Debian's crossbeam-epoch

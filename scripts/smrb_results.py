@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """smrb_results.py - what bench.py and report.py share (standard library only).
 
 Experiment files (bench/*.exp), the sets (bench/sets.conf), the results

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """table.py - per-op tables from a results folder's runs.csv (standard library only).
 
     table.py RUNS.csv [--rows payload] [--cols scheme] [--split threads]

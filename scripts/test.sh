@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The README's test command: install what the suite needs, build from scratch
 # in build/ (out of tree, so the sanitizer trees can be configured beside it)
 # and run the whole test suite: make check in a normal build, then the same

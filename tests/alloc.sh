@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/alloc.sh - the allocator param (-P alloc=, harness/alloc.c):
 #  - every allocator x workloads treiber, msqueue, list, bwtree x schemes
 #    none, ebr, hp, rc: short runs, verify=ok, retired == reclaimed, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bwtree_selftest.c - the Bw-tree's property tests (smrbench-faults
  * selftest): random inserts against a sequential model, a deep node, the

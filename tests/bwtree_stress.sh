@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/bwtree_stress.sh - the Bw-tree with tiny pages and short chains, so
 # that two threads split, help along, split the root and consolidate all the
 # time, under fault injection (random yields inside critical sections) and

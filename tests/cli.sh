@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/cli.sh - the command line contract (smrbench --help): exit 2 with exactly
 # one line on stderr naming the bad value for every usage error, results
 # folders never overwritten, and the CSV + machine.json a good run writes.

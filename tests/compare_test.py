@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """compare_test.py - unit tests of scripts/compare.py (and merge_runs.py) on
 synthetic runs.csv files, as TAP.  Exit 1 if any test failed, so it also works
 under automake's plain test driver.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/counters.sh - the software counters (ctx_switches, page_faults,
 # migrations): filled where the kernel counts them, whether PAPI gives them
 # or not (--counters kernel bypasses PAPI; SMRBENCH_NO_PERF_EVENT=1 makes

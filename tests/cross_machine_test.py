@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """cross_machine_test.py - TAP: scripts/report.py's cross-machine figure and
 scripts/predict.py's prediction, on synthetic results folders.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """duet_test.py - TAP: make bench-ci's duet (scripts/duet.py, bench.py --baseline*).
 
 1. The verdict on synthetic paired ratios: a slow moment of the machine,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/early_free.sh - the planted bug must be caught, for every scheme.
 #
 # How it is planted: smrbench-planted is built with -DSMR_PLANT_EARLY_FREE,

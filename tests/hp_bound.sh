@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/hp_bound.sh - hazard pointers hold back a bounded number of objects.
 #
 # The bound (schemes/hp_impl.h): a thread scans once its retire list holds

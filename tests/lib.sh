@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib.sh - shared by the TAP test scripts (sourced, not run).
 #
 # make check runs each script from the build tree with $srcdir set; the

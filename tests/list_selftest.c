@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * list_selftest.c - the list workload's property tests (smrbench-faults
  * selftest): random insert/delete/search against a bitmap set.  Included by workloads/list.c in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/local.mk - the test suite; included by Makefile.am.
 #
 #   make check             the TAP tests below, on this tree's binaries

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msqueue_selftest.c - the msqueue workload's property tests (smrbench-faults
  * selftest): random enqueue/dequeue against an array FIFO.  Included by workloads/msqueue.c in the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/peers.sh - the peers (harness/peers.c): Niksic's LazyTransform (2017) in
 # Java (jvm) and Rust (crossbeam-epoch), run by smrbench as child processes.
 #

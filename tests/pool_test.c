@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool_test.c - the pool allocator (schemes/smr_pool.h), alone, in TAP:
  * size classes, alignment, usable size, reuse, a producer thread whose

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """report_test.py - TAP: the bench runner, its resume, the harness's sampling and
 stalled-thread mode, the figures and report.html, on a tiny real run.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scheme_asserts.c - the contract's assertions fire (schemes/smr_check.c):
  * each misuse runs in a forked child on a handle registered by the parent,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scheme_selftest.c - the contract's unit tests (schemes/smr.h), compiled
  * into each scheme's instance in test builds: instances/instance.h includes it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/selftest.sh - the contract's unit tests (tests/scheme_selftest.c) and
 # the workloads' property tests, for every scheme `smrbench-faults list`
 # shows: `smrbench-faults selftest SCHEME` prints TAP lines without a plan;

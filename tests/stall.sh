@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/stall.sh - the stalled-thread mode (-P stall=1): one extra thread
 # registers, enters a critical section before the workers start and stays in
 # it until the cell stops.

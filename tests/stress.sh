@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/stress.sh - every scheme x every workload that `smrbench-faults list`
 # shows, run briefly on 2 worker threads with fault injection (random yields
 # inside critical sections) and poisoning (reclaimed memory is overwritten

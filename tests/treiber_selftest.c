@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * treiber_selftest.c - the treiber workload's property tests (smrbench-faults
  * selftest): random push/pop against an array stack.  Included by workloads/treiber.c in the

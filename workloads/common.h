@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common.h - helpers the treiber, msqueue and list workloads share: a
  * per-thread RNG, value encoding, conservation checksums, and (test builds)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * lazy_transform.c - the LazyTransform of Niksic, "Exploring lock-free Rust 3: Crossbeam" (2017).
  *

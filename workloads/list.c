@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * list.c - Michael's lock-free ordered list (SPAA 2002; Harris's list with
  * hazard-pointer-safe traversal), the list of Hart et al.: keys uniform in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * msqueue.c - the Michael-Scott lock-free queue (PODC 1996) with a dummy
  * node, the queue of Hart et al.: each worker operation is an enqueue or a

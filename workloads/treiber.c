@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * treiber.c - Treiber's lock-free stack (IBM RJ 5118, 1986), the stack of
  * Hart et al.: every worker alternates push and pop on one shared stack,

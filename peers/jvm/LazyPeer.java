@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * LazyPeer.java - Niksic's LazyTransform (2017) in Java (the `jvm` peer of smrbench).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /*
  * Minimal.java - the jvm peer's get and nothing else (scripts/peer_overhead.sh):
  * a LazyTransform of two AtomicReferences, a producer publishing every

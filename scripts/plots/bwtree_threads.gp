@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bwtree_threads.gp - Bw-tree inserts: ns/op or Mops/s (ylabel says which) vs threads per scheme.
 load plotdir.'/common.gp'
 set xtics 1

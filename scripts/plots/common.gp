@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.gp - what every figure shares.  The figure scripts are called by
 # scripts/plot.py as:  gnuplot -e "datafile='..'; outbase='..'; plotdir='..';
 #   names='none ebr ..'; ttl='..'; xlabel='..'; ylabel='..'; logx=0; logy=0; pus=2;

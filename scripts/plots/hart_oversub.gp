@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hart_oversub.gp - Hart et al.: ns/op (or unreclaimed objects) when threads exceed the PUs.
 load plotdir.'/common.gp'
 set xtics (1, 2, 4, 8, 16, 32, 64, 128, 256)

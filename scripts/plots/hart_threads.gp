@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hart_threads.gp - Hart et al.: ns/op vs threads (queue, list); the dashed line is the machine's PUs.
 load plotdir.'/common.gp'
 set xtics 1

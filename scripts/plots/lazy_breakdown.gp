@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # lazy_breakdown.gp - Niksic's breakdown (2017): ns/op per payload (clusters), one bar per scheme.
 load plotdir.'/common.gp'
 set style data histogram

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # peers_threads.gp - Niksic's LazyTransform (2017) across languages: ns per get vs threads, the peers
 # (jvm, crossbeam-epoch) beside the C schemes; log y (they span two decades).
 load plotdir.'/common.gp'

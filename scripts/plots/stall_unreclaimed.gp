@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # stall_unreclaimed.gp - unreclaimed objects (or RSS) over time per scheme, one stalled thread
 # (median over repetitions of each sample; the bars are the min-max).
 load plotdir.'/common.gp'

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # treiber_threads.gp - Treiber stack: ns/op vs threads per scheme.
 load plotdir.'/common.gp'
 set xtics 1

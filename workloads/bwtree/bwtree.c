@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bwtree.c - a Bw-tree (Levandoski, Lomet, Sengupta, ICDE 2013; OpenBw-Tree,
  * Wang et al., SIGMOD 2018) of unique uint64 keys and values, for inserts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bwtree_check.c - the Bw-tree's structure check, single-threaded after
  * a run (verify, and the selftests).  Part of bwtree.c.

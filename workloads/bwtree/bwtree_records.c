@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bwtree_records.c - the Bw-tree's records and what they are made of:
  * constants, node types, key runs, the key permutation, the per-thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bwtree_tree.c - the Bw-tree's operations: search in a base, walk a
  * chain, consolidate, split, descend, insert, lookup, and the tree's set-up

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! smrb-crossbeam - Niksic's LazyTransform (2017) in Rust with crossbeam-epoch (the
 //! `crossbeam-epoch` peer of smrbench; harness/peers.c has the protocol).
 //!

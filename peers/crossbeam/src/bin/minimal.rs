@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! minimal - the crossbeam-epoch peer's get and nothing else
 //! (scripts/peer_overhead.sh): a LazyTransform of two crossbeam Atomics, a
 //! producer publishing every period ns, readers calling get (epoch::pin and a
