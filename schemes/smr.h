@@ -156,6 +156,12 @@ struct smr_stats {
 	 * free where drop was due; the harness fails the cell.
 	 */
 	int64_t payloads_live;
+	/*
+	 * Publish on ping (hp-pop, epoch-pop; 0 for every other scheme): rounds
+	 * in which every registered thread answered, signals sent, and rounds
+	 * given up because a thread did not answer in time (smr_ping.h).
+	 */
+	uint64_t ping_rounds, ping_signals, ping_unanswered;
 };
 
 /* A scheme parameter, set with -P name=value. */
