@@ -92,6 +92,7 @@
  *
  *   none ebr ebr-asym nebr qsbr hp hp-asym   a retire link and the destructor
  *                                            (smr_node_link.h: 16 bytes)
+ *   hp-pop epoch-pop                         the same (smr_node_link.h)
  *   he ibr                                   those, the birth and the retire
  *                                            era (era_impl.h: 32 bytes)
  *   rc                                       the count word, a link and the
