@@ -22,8 +22,8 @@
  * Read side: K hazard slots per thread (cfg->hazard_slots).  protect(slot,
  * src) loads *src, publishes it in the slot (mark bits and all: scan strips
  * them, which keeps a mask off the reader's path) and re-loads *src until the
- * two loads agree; end() clears the slots.  hp-asym clears them at the
- * thread's quiescent points instead, once per batch of operations: a slot
+ * two loads agree; end() clears the slots.  hp-asym and hp-pop clear them at
+ * the thread's quiescent points instead, once per batch of operations: a slot
  * keeps the last object it protected, at most K objects per thread, until the
  * next protect overwrites it or the batch ends.  That is a bounded delay of
  * reclamation, never a premature free, and it takes the per-operation
@@ -32,7 +32,8 @@
  *
  * Write side: retire pushes onto a per-thread list; once it holds R objects
  * (R = r0 + 2H, H = every slot of every thread, Hart et al.'s 100 + 2H when
- * r0 = 100) the thread scans: it snapshots every slot into a sorted array and
+ * r0 = 100) the thread scans (hp-pop: after a round of pings, which fills
+ * the slots it reads): it snapshots every slot into a sorted array and
  * frees each retired object whose address is not in it.  At most H objects
  * survive a scan (one per hazard), so a scan frees at least R - H >= H + r0
  * objects, and a thread's list never holds more than R: unreclaimed objects

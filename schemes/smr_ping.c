@@ -124,6 +124,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 #define MEMBER(first, stride, i) ((struct smr_ping_member *)(void *)((char *)(first) + (size_t)(i) * (stride)))
 
 bool smr_ping_round(struct smr_ping_member *first, size_t stride, int n, uint64_t *want,
@@ -157,21 +164,29 @@ bool smr_ping_round(struct smr_ping_member *first, size_t stride, int n, uint64_
 		sent++;
 	}
 	bool answered = true;
-	uint64_t deadline = 0;
+	uint64_t start = sent ? now_ns() : 0;
 	for (int i = 0; i < n; i++) {
 		if (!want[i])
 			continue;
 		struct smr_ping_member *m = MEMBER(first, stride, i);
 		/* acquire: pairs with the handler's release; its copies are visible. */
+		bool yield = false;
 		for (unsigned spins = 0; answered && atomic_load_explicit(&m->acked, memory_order_acquire) < want[i];
 		     spins++) {
-			sched_yield(); /* the pinged thread may need this CPU to answer */
-			if (spins % 64 == 63) {
-				uint64_t t = now_ns();
-				if (!deadline)
-					deadline = t + SMR_PING_PATIENCE_NS;
-				else if (t > deadline)
-					answered = false;
+			/*
+			 * A running thread answers within microseconds (an IPI and a
+			 * return to user mode): spin that long, keeping our CPU, since
+			 * a yield on a busy machine can cost a whole time slice.  Past
+			 * it, the pinged thread may need this CPU: yield.
+			 */
+			if (yield)
+				sched_yield();
+			else
+				cpu_relax();
+			if (spins % 16 == 15) {
+				uint64_t waited = now_ns() - start;
+				yield = waited > SMR_PING_SPIN_NS;
+				answered = waited <= SMR_PING_PATIENCE_NS;
 			}
 		}
 		atomic_fetch_sub_explicit(&m->pinners, 1, memory_order_release);

@@ -70,6 +70,9 @@
  * an oversubscribed machine (a few CFS periods of 6-24 ms).
  */
 #define SMR_PING_PATIENCE_NS 100000000ull
+/* How long a reclaimer spins for the answers before it yields its CPU: a
+ * few times what a running thread takes to take a signal (IPI, handler). */
+#define SMR_PING_SPIN_NS 50000ull
 
 /* One registered record's reservations, embedded in the scheme's per-thread record. */
 struct smr_ping_member {
