@@ -46,9 +46,10 @@
  *    meanwhile), then takes it off the thread's list with the signal
  *    blocked.  So a signal is never sent to a thread that may have exited;
  *  - a ping that is not answered within SMR_PING_PATIENCE_NS (a thread that
- *    does not run: TSan defers a signal until the thread reaches one of its
- *    interceptors, see README) makes the round fail, and the reclaimer frees
- *    nothing that time: late, never early, and never a deadlock.
+ *    does not run; under TSan, one that makes no atomic operation and no
+ *    intercepted call, where TSan delivers signals) makes the round fail,
+ *    and the reclaimer frees nothing that time: late, never early, and
+ *    never a deadlock.
  */
 #ifndef SMR_PING_H
 #define SMR_PING_H
