@@ -108,11 +108,10 @@ static bool in_snapshot(void *const *s, size_t n, const void *p)
 	return lo < n && s[lo] == p;
 }
 
-/* Free the entries of l that no published hazard names (a chain: none of its objects); keep the others. */
-static void sweep(struct epoch_pop_thread *t, struct smr_list *l, size_t nsnap, smr_chain_next_fn next)
+/* Free the entries from x on that no published hazard names (a chain: none of its objects); keep the others on l. */
+static void sweep(struct epoch_pop_thread *t, struct smr_node *x, struct smr_list *l, size_t nsnap,
+		  smr_chain_next_fn next)
 {
-	struct smr_node *x = l->head;
-	*l = (struct smr_list){0};
 	while (x) {
 		struct smr_node *after = x->smr_next;
 		bool held = false;
@@ -147,9 +146,21 @@ static void free_unpublished(struct epoch_pop_thread *t)
 		}
 	if (n > 1)
 		qsort(t->snap, n, sizeof *t->snap, cmp_ptr);
+	/*
+	 * Take every bag first: a destructor run below may retire, and what it
+	 * retires was unlinked after the round, so no hazard of this round
+	 * speaks for it.  It goes to the live bags, which we do not sweep.
+	 */
+	struct smr_node *objs[3], *chains[3];
 	for (unsigned b = 0; b < 3; b++) {
-		sweep(t, &t->bag[b], n, NULL);
-		sweep(t, &t->chains[b], n, t->chain_next);
+		objs[b] = t->bag[b].head;
+		chains[b] = t->chains[b].head;
+		t->bag[b] = (struct smr_list){0};
+		t->chains[b] = (struct smr_list){0};
+	}
+	for (unsigned b = 0; b < 3; b++) {
+		sweep(t, objs[b], &t->bag[b], n, NULL);
+		sweep(t, chains[b], &t->chains[b], n, t->chain_next);
 	}
 }
 

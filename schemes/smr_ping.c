@@ -91,6 +91,12 @@ void smr_ping_join(struct smr_ping_member *m, void *_Atomic *local, void *_Atomi
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	/* On the list before anyone may ping it. */
 	atomic_store_explicit(&m->joined, true, memory_order_seq_cst);
+	/*
+	 * Pairs with the fence a round starts with: a reclaimer that finds us
+	 * not joined yet skips us, and then our loads after this fence see
+	 * everything it unlinked before its own.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 void smr_ping_leave(struct smr_ping_member *m)
@@ -144,6 +150,8 @@ bool smr_ping_round(struct smr_ping_member *first, size_t stride, int n, uint64_
 		publish(m);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
+	/* Pairs with join's fence: our unlinks before we read whether a member joined. */
+	atomic_thread_fence(memory_order_seq_cst);
 	pthread_t self = pthread_self();
 	uint64_t sent = 0;
 	for (int i = 0; i < n; i++) {
