@@ -267,7 +267,8 @@ const char *const csv_columns_before_counters[] = {
 	"ops_per_s", NULL,
 };
 const char *const csv_columns_after_counters[] = {
-	"retired", "reclaimed", "unreclaimed_peak", "rss_peak_kb", "pin", "verify", "ended", NULL,
+	"retired", "reclaimed", "unreclaimed_peak", "ping_rounds", "ping_signals", "ping_unanswered", "rss_peak_kb", "pin",
+	"verify", "ended", NULL,
 };
 /* Before `ended`, in a run with a peer (peers.c): what ran, its GC over the window. */
 const char *const csv_columns_peers[] = { "runtime", "gc_count", "gc_ms", NULL };
@@ -321,6 +322,9 @@ static void csv_row(FILE *f, const struct plan *pl, const struct cell_job *job, 
 	csv_count(f, pr ? pr->retired : (int64_t)r->smr.retired);
 	csv_count(f, pr ? pr->reclaimed : (int64_t)r->smr.reclaimed);
 	csv_count(f, pr ? -1 : (int64_t)r->smr.unreclaimed_peak);
+	csv_count(f, pr ? -1 : (int64_t)r->smr.ping_rounds);
+	csv_count(f, pr ? -1 : (int64_t)r->smr.ping_signals);
+	csv_count(f, pr ? -1 : (int64_t)r->smr.ping_unanswered);
 	fprintf(f, ",%llu,%s,ok", (unsigned long long)r->rss_peak_kb, pin_name(job->pin));
 	if (pl->has_peer) {
 		fprintf(f, ",%s", pr ? pr->runtime : "");

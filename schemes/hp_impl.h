@@ -10,16 +10,21 @@
  *              membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) per scan, which
  *              forces a full barrier on every CPU running one of our threads
  *              (folly's hazptr, liburcu's memb flavour).
+ *   hp_pop.h   HP_POP 1: protect stores the hazard in a slot of the thread's
+ *              own, with a plain store; the reclaimer pings every thread
+ *              before a scan and each publishes its slots from a signal
+ *              handler (smr_ping.h).
  *
  * The including header defines HP_(x) (the scheme's name prefix: hp_##x or
  * hp_asym_##x) and HP_ASYM, then includes this file; hp_impl_slow.h holds
  * the slow paths the same way.  A translation unit includes one instance.
+ * HP_POP is 0 unless the header defines it.
  *
  * Read side: K hazard slots per thread (cfg->hazard_slots).  protect(slot,
  * src) loads *src, publishes it in the slot (mark bits and all: scan strips
  * them, which keeps a mask off the reader's path) and re-loads *src until the
- * two loads agree; end() clears the slots.  hp-asym clears them at the
- * thread's quiescent points instead, once per batch of operations: a slot
+ * two loads agree; end() clears the slots.  hp-asym and hp-pop clear them at
+ * the thread's quiescent points instead, once per batch of operations: a slot
  * keeps the last object it protected, at most K objects per thread, until the
  * next protect overwrites it or the batch ends.  That is a bounded delay of
  * reclamation, never a premature free, and it takes the per-operation
@@ -28,7 +33,8 @@
  *
  * Write side: retire pushes onto a per-thread list; once it holds R objects
  * (R = r0 + 2H, H = every slot of every thread, Hart et al.'s 100 + 2H when
- * r0 = 100) the thread scans: it snapshots every slot into a sorted array and
+ * r0 = 100) the thread scans (hp-pop: after a round of pings, which fills
+ * the slots it reads): it snapshots every slot into a sorted array and
  * frees each retired object whose address is not in it.  At most H objects
  * survive a scan (one per hazard), so a scan frees at least R - H >= H + r0
  * objects, and a thread's list never holds more than R: unreclaimed objects
@@ -46,10 +52,16 @@
 #if !defined(HP_) || !defined(HP_ASYM)
 #error "define HP_ and HP_ASYM before including hp_impl.h (see hp.h)"
 #endif
+#ifndef HP_POP
+#define HP_POP 0
+#endif
 
 #include <stdlib.h>
 
 #include "smr_node_link.h"
+#if HP_POP
+#include "smr_ping.h"
+#endif
 
 #define SMR_OWN_PROTECT
 #define SMR_OWN_CHAIN
@@ -57,7 +69,8 @@
 
 struct HP_(thread) {
 	struct smr_slot slot;
-	void *_Atomic *hp;            /* this thread's k slots, on line(s) of their own */
+	void *_Atomic *hp;            /* this thread's k slots, on line(s) of their own
+	                                 (hp-pop: its local slots; the ping publishes them) */
 	int k;
 	bool scanning;                /* a destructor run by scan() may retire: no nested scan */
 	struct HP_(domain) *d;
@@ -67,6 +80,10 @@ struct HP_(thread) {
 	smr_chain_next_fn chain_next;
 	void **snap;                  /* scan scratch: room for every slot of every thread */
 	struct smr_counters cnt;
+#if HP_POP
+	struct smr_ping_member ping;  /* local slots (hp) -> the published row in hazards */
+	uint64_t *want;               /* a ping round's scratch */
+#endif
 } SMR_ALIGNED;
 
 struct HP_(domain) {
@@ -75,10 +92,14 @@ struct HP_(domain) {
 	size_t stride;                /* slots per row: k rounded up to a cache line */
 	void *_Atomic *hazards;       /* max_threads rows of stride slots */
 	struct HP_(thread) *threads;
-	struct smr_barrier_counters barriers; /* hp-asym's membarriers (smr_common.h) */
+	struct smr_barrier_counters barriers; /* hp-asym's membarriers, hp-pop's ping rounds (smr_common.h) */
+#if HP_POP
+	void *_Atomic *locals;        /* hp-pop: the threads' local slots, laid out as hazards */
+	struct smr_ping_counters pings;
+#endif
 };
 
-#if HP_ASYM
+#if HP_ASYM || HP_POP
 #define SMR_OWN_BARRIER_STATS
 static inline void HP_(barrier_stats)(struct HP_(domain) *d, struct smr_barrier_stats *out)
 {
@@ -105,10 +126,10 @@ static inline __attribute__((always_inline)) void HP_(clear_)(struct HP_(thread)
 		atomic_store_explicit(&hp[i], NULL, memory_order_release);
 }
 
-/* hp-asym: the slots linger until here (see the top of this file). */
+/* hp-asym, hp-pop: the slots linger until here (see the top of this file). */
 static inline void HP_(quiescent)(struct HP_(thread) *t)
 {
-	if (HP_ASYM)
+	if (HP_ASYM || HP_POP)
 		HP_(clear_)(t);
 }
 
@@ -119,7 +140,19 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 	void *p = atomic_load_explicit(src, memory_order_relaxed);
 	for (;;) {
 		SMR_TEST_HOOK(SMR_HOOK_PROTECT_LOADED); /* test builds: p loaded, not yet published */
-#if HP_ASYM
+#if HP_POP
+		/*
+		 * A plain store to this thread's own slot: nobody else reads it.
+		 * A reclaimer pings us before its scan and our handler copies the
+		 * slot (smr_ping.h says why that is enough).  The signal fence
+		 * keeps the compiler from moving the store below the re-load: a
+		 * handler that runs between them must see the slot set.
+		 */
+		atomic_store_explicit(h, p, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		/* acquire: the object's contents, published with the link, are visible. */
+		void *q = atomic_load_explicit(src, memory_order_acquire);
+#elif HP_ASYM
 		/*
 		 * Plain store plus a compiler barrier: the CPU may still order the
 		 * load below before this store becomes visible, but a reclaimer
@@ -155,7 +188,7 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 
 static inline __attribute__((always_inline)) void HP_(end)(struct HP_(thread) *t)
 {
-	if (!HP_ASYM)
+	if (!HP_ASYM && !HP_POP)
 		HP_(clear_)(t);
 }
 

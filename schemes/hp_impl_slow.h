@@ -90,6 +90,9 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 			 mask < 0 ? strerror(errno) : "not supported by this kernel");
 		return NULL;
 	}
+#elif HP_POP
+	if (smr_ping_install(err, errlen) < 0)
+		return NULL;
 #else
 	(void)err;
 	(void)errlen;
@@ -103,6 +106,9 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 	d->stride = ((size_t)d->k + per_line - 1) / per_line * per_line;
 	d->hazards = smr_aligned_calloc((size_t)d->max_threads * d->stride, sizeof(void *));
 	d->threads = smr_aligned_calloc((size_t)d->max_threads, sizeof *d->threads);
+#if HP_POP
+	d->locals = smr_aligned_calloc((size_t)d->max_threads * d->stride, sizeof(void *));
+#endif
 	uint64_t h = (uint64_t)d->max_threads * (uint64_t)d->k;
 	uint64_t r = (uint64_t)SMR_PARAM(cfg, 0) + 2 * h; /* Hart et al.: R = 100 + 2H */
 	for (int i = 0; i < d->max_threads; i++) {
@@ -110,6 +116,14 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 		t->d = d;
 		t->k = d->k;
 		t->hp = &d->hazards[(size_t)i * d->stride];
+#if HP_POP
+		t->hp = &d->locals[(size_t)i * d->stride];
+		t->want = calloc((size_t)d->max_threads, sizeof *t->want);
+		if (!t->want) {
+			fprintf(stderr, "smrbench: out of memory allocating ping scratch\n");
+			abort();
+		}
+#endif
 		t->threshold = r;
 		t->snap = calloc(h, sizeof(void *));
 		if (!t->snap) {
@@ -123,7 +137,13 @@ struct HP_(domain) *HP_(domain_create)(const struct smr_config *cfg, char *err, 
 struct HP_(thread) *HP_(register)(struct HP_(domain) *d)
 {
 	int i = smr_slot_claim(d->threads, sizeof *d->threads, d->max_threads);
-	return i < 0 ? NULL : &d->threads[i];
+	if (i < 0)
+		return NULL;
+#if HP_POP
+	/* On the registering thread: the one the pings must reach. */
+	smr_ping_join(&d->threads[i].ping, d->threads[i].hp, &d->hazards[(size_t)i * d->stride], d->k);
+#endif
+	return &d->threads[i];
 }
 
 void HP_(unregister)(struct HP_(thread) *t)
@@ -133,6 +153,9 @@ void HP_(unregister)(struct HP_(thread) *t)
 	 * that claims it, or domain destroy, frees it. */
 	if (t->retired.head || t->chains.head)
 		HP_(scan)(t);
+#if HP_POP
+	smr_ping_leave(&t->ping);
+#endif
 	smr_slot_release(&t->slot);
 }
 
@@ -154,6 +177,18 @@ void HP_(scan)(struct HP_(thread) *t)
 	}
 	atomic_fetch_add_explicit(&d->barriers.barriers, 1, memory_order_relaxed);
 	fenced = true;
+#elif HP_POP
+	/*
+	 * Every registered thread publishes its local slots now, ours included
+	 * (smr_ping.h).  A round that a thread did not answer in time frees
+	 * nothing: the list stays, and the next retire tries again.
+	 */
+	if (!smr_ping_round(&d->threads[0].ping, sizeof *d->threads, d->max_threads, t->want, &d->pings)) {
+		t->scanning = false;
+		return;
+	}
+	atomic_fetch_add_explicit(&d->barriers.barriers, 1, memory_order_relaxed);
+	fenced = true;
 #elif defined(__SANITIZE_THREAD__)
 	/* TSan does not model standalone fences: a seq_cst RMW is the same full barrier on x86. */
 	static _Atomic int tsan_fence_;
@@ -166,7 +201,7 @@ void HP_(scan)(struct HP_(thread) *t)
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
 #endif
-#if HP_ASYM
+#if HP_ASYM || HP_POP
 	smr_barrier_count_scan(&d->barriers, fenced);
 #else
 	(void)fenced;
@@ -193,6 +228,9 @@ void HP_(stats)(struct HP_(domain) *d, struct smr_stats *out)
 	*out = (struct smr_stats){0};
 	for (int i = 0; i < d->max_threads; i++)
 		smr_counters_sum(&d->threads[i].cnt, out);
+#if HP_POP
+	smr_ping_stats(&d->pings, out);
+#endif
 }
 
 void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out)
@@ -219,6 +257,11 @@ void HP_(domain_destroy)(struct HP_(domain) *d, struct smr_stats *out)
 	smr_quarantine_drain();
 	for (int i = 0; i < d->max_threads; i++)
 		free(d->threads[i].snap);
+#if HP_POP
+	for (int i = 0; i < d->max_threads; i++)
+		free(d->threads[i].want);
+	free(d->locals);
+#endif
 	free(d->hazards);
 	free(d->threads);
 	free(d);

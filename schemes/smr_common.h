@@ -153,6 +153,8 @@ void *smr_aligned_calloc(size_t n, size_t size);
  * before that read counts too, and a scan that reached its read without one
  * counts as unfenced.  Kept in every build: a relaxed add or two beside a
  * syscall of 0.5-15 us.  tests/scheme_selftest.c checks unfenced == 0.
+ * hp-pop counts the same way, a round of pings that every thread answered
+ * standing for the membarrier.
  */
 struct smr_barrier_stats {
 	uint64_t scans;       /* scans that read the readers' announcements */

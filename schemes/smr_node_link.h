@@ -2,7 +2,7 @@
 /*
  * smr_node_link.h - the object header of the schemes that only keep retired
  * objects on a list until it is safe to free them: none, ebr, ebr-asym, nebr,
- * qsbr, hp, hp-asym.  A retire link and the destructor, 16 bytes: what
+ * qsbr, hp, hp-asym, hp-pop, epoch-pop.  A retire link and the destructor, 16 bytes: what
  * liburcu's struct rcu_head and Concurrency Kit's ck_epoch_entry hold, and
  * the link and destructor of Hart et al.'s nodes.
  */

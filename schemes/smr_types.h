@@ -18,6 +18,7 @@
  *
  *   none ebr ebr-asym nebr qsbr hp hp-asym   a retire link and the destructor
  *                                            (smr_node_link.h: 16 bytes)
+ *   hp-pop epoch-pop                         the same (smr_node_link.h)
  *   he ibr                                   those, the birth and the retire
  *                                            era (era_impl.h: 32 bytes)
  *   rc                                       the count word, a link and the
@@ -82,6 +83,12 @@ struct smr_stats {
 	 * free where drop was due; the harness fails the cell.
 	 */
 	int64_t payloads_live;
+	/*
+	 * Publish on ping (hp-pop, epoch-pop; 0 for every other scheme): rounds
+	 * in which every registered thread answered, signals sent, and rounds
+	 * given up because a thread did not answer in time (smr_ping.h).
+	 */
+	uint64_t ping_rounds, ping_signals, ping_unanswered;
 };
 
 /* A scheme parameter, set with -P name=value. */
