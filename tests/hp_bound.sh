@@ -37,7 +37,8 @@ judge_csv() {
 	K=$(workload_slots "$FAULTS" "$w")
 	# scheme=its r0 column's index, for every scheme of the run
 	r0cols=
-	for s in $pointer; do r0cols="$r0cols $s=$(csv_col "$csv" "$(scheme_param_ending "$FAULTS" "$s" _r0)")"; done
+	# (its own loop variable: run_one's $s is the run's scheme list, used again on a retry)
+	for sch in $pointer; do r0cols="$r0cols $sch=$(csv_col "$csv" "$(scheme_param_ending "$FAULTS" "$sch" _r0)")"; done
 	cs=$(csv_col "$csv" scheme) cv=$(csv_col "$csv" verify) cr=$(csv_col "$csv" retired)
 	cc=$(csv_col "$csv" reclaimed) cp=$(csv_col "$csv" unreclaimed_peak)
 	if [ "$cs" -eq 0 ] || [ "$cv" -eq 0 ] || [ "$cr" -eq 0 ] || [ "$cc" -eq 0 ] || [ "$cp" -eq 0 ]; then
