@@ -19,10 +19,8 @@
 /*
  * The allocator of a run that does not say -P alloc=, chosen by measurement
  * (README, "Allocators"): the one under which allocation takes the smallest
- * share of an msqueue operation.  On a Zen 4 VM, qsbr, 1 thread: glibc 43%
- * of the profile (21.7 ns/op), jemalloc 25% (15.2), tcmalloc 25% (14.4),
- * mimalloc 29% (13.8), pool about 8% (13.3: its fast path inlines, so that
- * share is estimated from the ns/op).  Sanitizer builds default to glibc:
+ * share of an msqueue operation: pool, whose fast path inlines (the
+ * profiles of each allocator are in the README).  Sanitizer builds default to glibc:
  * they exist to check, and LeakSanitizer sees malloc's blocks, not the
  * pool's.
  */

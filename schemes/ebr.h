@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ebr.h - epoch-based reclamation (Fraser; Hart et al.; crossbeam's scheme as
- * seed 002 describes it): a global epoch, a per-thread announcement and three
+ * Niksic describes it): a global epoch, a per-thread announcement and three
  * per-thread limbo bags.
  *
  * Read side: pin = one load of the global epoch plus one locked exchange that
- * publishes it (the store->load fence EBR needs, about 2 ns here, rather than
- * an mfence at 16 ns); unpin = one release store.  No RMW on shared data.
+ * publishes it (the store->load fence EBR needs, cheaper than an mfence on
+ * x86: xchg_ns and mfence_ns in machine.json); unpin = one release store.  No RMW on shared data.
  *
  * Write side: retire tags the object with the global epoch read after it was
  * unlinked; a bag tagged e is freed once the global epoch reaches e + 2, which

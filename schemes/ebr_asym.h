@@ -8,8 +8,8 @@
  *
  * Read side: pin = one load of the global epoch plus one plain store (no
  * locked instruction, no fence); unpin = one plain store.  The cost moves to
- * the reclaimer (a membarrier: 0.36 us alone, 6-11 us with another thread
- * running on the development machines) and to the readers it interrupts (one
+ * the reclaimer (a membarrier: a syscall, and an IPI per CPU running another
+ * of our threads; membarrier_ns and membarrier_busy_peer_ns in machine.json) and to the readers it interrupts (one
  * IPI each per membarrier).  So reclamation is batched harder than ebr's:
  * ebr_asym_batch retires between two attempts to advance the epoch.
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hp.h - Michael's hazard pointers, symmetric flavour: every protect pays a
- * locked exchange (~2 ns here) to order its hazard before the re-load of the
+ * locked exchange (xchg_ns in machine.json) to order its hazard before the re-load of the
  * source; scans pay one seq_cst fence.  The code is hp_impl.h's.
  */
 #ifndef SMR_HP_H

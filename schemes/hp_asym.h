@@ -3,8 +3,8 @@
  * hp_asym.h - hazard pointers with asymmetric fences (folly hazptr, liburcu
  * memb): protect publishes with a plain store and a compiler barrier, the
  * reclaimer issues membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) before each
- * scan.  That costs 6-11 us with another thread running on the development
- * machines, so scans are batched: R = hpa_r0 + 2H with hpa_r0 = 1000 by
+ * scan.  That costs microseconds once another thread runs (an IPI each:
+ * membarrier_busy_peer_ns in machine.json), so scans are batched: R = hpa_r0 + 2H with hpa_r0 = 1000 by
  * default (folly's threshold), against hp's 100.  Its hazards linger until
  * the thread's quiescent point instead of being cleared at every end() (see
  * hp_impl.h).  The code is hp_impl.h's.

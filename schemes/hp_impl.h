@@ -4,7 +4,8 @@
  * "HPBR"), written once and instantiated twice:
  *
  *   hp.h       HP_ASYM 0: protect publishes with a locked exchange (the
- *              store->load fence every protect needs, ~2 ns here).
+ *              store->load fence every protect needs: machine.json's
+ *              calibration has its cost, xchg_ns).
  *   hp_asym.h  HP_ASYM 1: protect publishes with a plain store and a compiler
  *              barrier; the reclaimer makes up for it with one
  *              membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) per scan, which
@@ -168,7 +169,8 @@ static inline __attribute__((always_inline)) void *HP_(protect)(struct HP_(threa
 		 * seq_cst exchange (xchg, one locked instruction): the hazard must
 		 * be visible before we re-read src (store->load order), else a
 		 * reclaimer that unlinked the object could miss our hazard and
-		 * free it.  A locked RMW costs ~2 ns here, an mfence 16.
+		 * free it.  A locked RMW is several times cheaper than an mfence
+		 * on x86 (xchg_ns, mfence_ns in machine.json).
 		 */
 		atomic_exchange_explicit(h, p, memory_order_seq_cst);
 		/*

@@ -152,7 +152,7 @@ void *smr_aligned_calloc(size_t n, size_t size);
  * readers' hazards or epochs counts itself, every membarrier it issued
  * before that read counts too, and a scan that reached its read without one
  * counts as unfenced.  Kept in every build: a relaxed add or two beside a
- * syscall of 0.5-15 us.  tests/scheme_selftest.c checks unfenced == 0.
+ * syscall that costs microseconds.  tests/scheme_selftest.c checks unfenced == 0.
  * hp-pop counts the same way, a round of pings that every thread answered
  * standing for the membarrier.
  */

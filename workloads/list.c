@@ -145,8 +145,8 @@ try_again:
 		}
 		/*
 		 * next is unmarked on both paths above: no mask on the pointer
-		 * chase.  The load -> and -> load chain cost a cycle per node,
-		 * 790 -> 625 ns per search of a 1000-element list.
+		 * chase: an and between two dependent loads adds its cycle to
+		 * every node of a search.
 		 */
 		cur = next;
 	}
