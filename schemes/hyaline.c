@@ -24,10 +24,20 @@ struct hyaline_domain *hyaline_domain_create(const struct smr_config *cfg, char 
 	return d;
 }
 
+static void hyaline_enter(struct hyaline_thread *t)
+{
+	t->handle = NULL;
+	/* seq_cst exchange: active before any link is loaded (store->load), see hyaline.h (1). */
+	atomic_exchange_explicit(&t->head, HYALINE_ACTIVE, memory_order_seq_cst);
+}
+
 struct hyaline_thread *hyaline_register(struct hyaline_domain *d)
 {
 	int i = smr_slot_claim(d->threads, sizeof *d->threads, d->max_threads);
-	return i < 0 ? NULL : &d->threads[i];
+	if (i < 0)
+		return NULL;
+	hyaline_enter(&d->threads[i]);
+	return &d->threads[i];
 }
 
 /* Free a batch whose last reference is gone (count is its count node), crediting its retiring thread. */
@@ -68,14 +78,6 @@ static void hyaline_release(struct smr_node *first, const struct smr_node *last)
 	}
 }
 
-void hyaline_enter(struct hyaline_thread *t)
-{
-	t->handle = NULL;
-	/* seq_cst exchange: active before any link is loaded (store->load), see hyaline.h (1). */
-	atomic_exchange_explicit(&t->head, HYALINE_ACTIVE, memory_order_seq_cst);
-	t->active = true;
-}
-
 /*
  * The thread holds nothing (end of an operation).  head is the list's head,
  * which changed since the last trim: release everything below it down to the
@@ -97,13 +99,11 @@ static void hyaline_leave(struct hyaline_thread *t)
 	if (h)
 		hyaline_release((struct smr_node *)h, t->handle);
 	t->handle = NULL;
-	t->active = false;
 }
 
 void hyaline_unregister(struct hyaline_thread *t)
 {
-	if (t->active)
-		hyaline_leave(t);
+	hyaline_leave(t);
 	/* A new owner of the record starts with an era that covers nothing; its protect publishes. */
 	atomic_store_explicit(&t->access, 0, memory_order_relaxed);
 	t->access_seen = 0;

@@ -42,8 +42,10 @@
  * every active thread: one stalled reader holds back everything.)
  *
  * Read side, as the authors' benchmark runs it ("TR": enter once, trim after
- * every operation): begin enters on the thread's first operation (one
- * exchange) and the thread then stays active; protect = a load of the link
+ * every operation): a thread enters when it registers (one exchange) and
+ * stays active until it unregisters, so begin is empty.  Active with the
+ * era of a fresh record, 0, a thread receives no batch until its protect
+ * publishes an era.  protect = a load of the link
  * and of the clock, and a locked exchange of the access era only when the
  * clock moved since the thread last published; end = trim: one load of the
  * own slot's head, and, only when batches arrived, a walk that drops a
@@ -94,7 +96,6 @@ struct smr_node {
 struct hyaline_thread {
 	struct smr_slot slot;
 	struct hyaline_domain *d;
-	bool active;
 	uint64_t access_seen;            /* the era this thread last published (its own copy) */
 	struct smr_node *handle;         /* the head kept by the last trim: its batch still held */
 	/* The open batch: newest node, count node (the oldest), size, oldest birth. */
@@ -124,18 +125,13 @@ void hyaline_domain_destroy(struct hyaline_domain *d, struct smr_stats *out);
 struct hyaline_thread *hyaline_register(struct hyaline_domain *d);
 void hyaline_unregister(struct hyaline_thread *t);
 void hyaline_stats(struct hyaline_domain *d, struct smr_stats *out);
-/* Slow paths: become active; release the batches that arrived since the last trim; seal the open batch. */
-void hyaline_enter(struct hyaline_thread *t);
+/* Slow paths: release the batches that arrived since the last trim; seal the open batch. */
 void hyaline_trim(struct hyaline_thread *t, struct smr_node *head);
 void hyaline_seal(struct hyaline_thread *t);
 void hyaline_retire_chain(struct hyaline_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
 			  smr_chain_next_fn next);
 
-static inline void hyaline_begin(struct hyaline_thread *t)
-{
-	if (__builtin_expect(!t->active, 0))
-		hyaline_enter(t);
-}
+static inline void hyaline_begin(struct hyaline_thread *t) { (void)t; }
 
 static inline void hyaline_end(struct hyaline_thread *t)
 {
