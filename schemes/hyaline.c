@@ -26,7 +26,6 @@ struct hyaline_domain *hyaline_domain_create(const struct smr_config *cfg, char 
 
 static void hyaline_enter(struct hyaline_thread *t)
 {
-	t->handle = NULL;
 	/* seq_cst exchange: active before any link is loaded (store->load), see hyaline.h (1). */
 	atomic_exchange_explicit(&t->head, HYALINE_ACTIVE, memory_order_seq_cst);
 }
@@ -59,46 +58,37 @@ static void hyaline_free_batch(struct smr_node *count)
 }
 
 /*
- * Drop one reference on the batch of every node of a slot list, from first
- * down to last inclusive (NULL: to the end of the list).  Each node's link is
- * read before its batch is released: the release may free it.
+ * Drop one reference on the batch of every node of a slot list taken whole
+ * from a head.  Each node's link is read before its batch is released: the
+ * release may free it.
  */
-static void hyaline_release(struct smr_node *first, const struct smr_node *last)
+static void hyaline_release(struct smr_node *n)
 {
-	struct smr_node *n = first;
 	while (n) {
 		struct smr_node *next = n->smr_next, *count = n->smr_batch;
-		const bool at_last = n == last;
 		/* acq_rel: the one that frees sees every other thread's uses of the batch end before. */
 		if (atomic_fetch_sub_explicit(&count->smr_refs, 1, memory_order_acq_rel) == 1)
 			hyaline_free_batch(count);
-		if (at_last)
-			break;
 		n = next;
 	}
 }
 
 /*
- * The thread holds nothing (end of an operation).  head is the list's head,
- * which changed since the last trim: release everything below it down to the
- * node the last trim kept, and keep head (its batch stays held, so its
- * address cannot be reused as a later head while it is our handle).
+ * The thread holds nothing (end of an operation) and batches arrived: take
+ * them and stay active, in one exchange, then release them.
  */
-void hyaline_trim(struct hyaline_thread *t, struct smr_node *head)
+void hyaline_trim(struct hyaline_thread *t)
 {
-	struct smr_node *kept = t->handle;
-	t->handle = head;
-	/* kept lies below head (the list only grows while we are active), or is NULL: to the end. */
-	hyaline_release(head->smr_next, kept);
+	/* acq_rel: the pushed nodes' fields are visible to the walk (pairs with the retirers' CAS). */
+	uintptr_t h = atomic_exchange_explicit(&t->head, HYALINE_ACTIVE, memory_order_acq_rel);
+	hyaline_release((struct smr_node *)(h & ~HYALINE_ACTIVE));
 }
 
 static void hyaline_leave(struct hyaline_thread *t)
 {
 	/* seq_cst exchange: our uses end before a retirer sees us inactive; we take the list whole. */
 	uintptr_t h = atomic_exchange_explicit(&t->head, 0, memory_order_seq_cst) & ~HYALINE_ACTIVE;
-	if (h)
-		hyaline_release((struct smr_node *)h, t->handle);
-	t->handle = NULL;
+	hyaline_release((struct smr_node *)h);
 }
 
 void hyaline_unregister(struct hyaline_thread *t)

@@ -41,18 +41,20 @@
  * and are freed by the others.  (Without eras, Hyaline-1 hands every batch to
  * every active thread: one stalled reader holds back everything.)
  *
- * Read side, as the authors' benchmark runs it ("TR": enter once, trim after
- * every operation): a thread enters when it registers (one exchange) and
+ * Read side.  As in the authors' benchmark ("TR": enter once, trim after
+ * every operation), a thread enters when it registers (one exchange) and
  * stays active until it unregisters, so begin is empty.  Active with the
  * era of a fresh record, 0, a thread receives no batch until its protect
- * publishes an era.  protect = a load of the link
- * and of the clock, and a locked exchange of the access era only when the
- * clock moved since the thread last published; end = trim: one load of the
- * own slot's head, and, only when batches arrived, a walk that drops a
- * reference on each, keeping the newest (the list's head: while its batch is
- * held, its address cannot come back as a new head, so "nothing new" is a
- * pointer compare).  unregister leaves: the head is exchanged for 0 and
- * every batch still held is released.
+ * publishes an era.  protect = a load of the link and of the clock, and a
+ * locked exchange of the access era only when the clock moved since the
+ * thread last published.  end = one load of the own slot's head; only when
+ * batches arrived, the head is exchanged for an empty active one (a leave
+ * and an enter in one exchange) and every batch taken drops a reference.
+ * The authors' trim walks without the exchange but must keep the newest
+ * batch (its address is the "nothing new" mark), one more batch held per
+ * thread; one exchange per batch received costs little beside the batch's
+ * 64 retires.  unregister leaves: the head is exchanged for 0, the list is
+ * released.
  *
  * Chains (smr_retire_chain): as he.h, a retired chain's birth is the oldest
  * of its nodes' (a reader holding any node published an era >= that).
@@ -97,7 +99,6 @@ struct hyaline_thread {
 	struct smr_slot slot;
 	struct hyaline_domain *d;
 	uint64_t access_seen;            /* the era this thread last published (its own copy) */
-	struct smr_node *handle;         /* the head kept by the last trim: its batch still held */
 	/* The open batch: newest node, count node (the oldest), size, oldest birth. */
 	struct smr_node *open_first, *open_refs;
 	unsigned open_count, batch;
@@ -125,8 +126,8 @@ void hyaline_domain_destroy(struct hyaline_domain *d, struct smr_stats *out);
 struct hyaline_thread *hyaline_register(struct hyaline_domain *d);
 void hyaline_unregister(struct hyaline_thread *t);
 void hyaline_stats(struct hyaline_domain *d, struct smr_stats *out);
-/* Slow paths: release the batches that arrived since the last trim; seal the open batch. */
-void hyaline_trim(struct hyaline_thread *t, struct smr_node *head);
+/* Slow paths: release the batches handed to t (it holds nothing); seal the open batch. */
+void hyaline_trim(struct hyaline_thread *t);
 void hyaline_seal(struct hyaline_thread *t);
 void hyaline_retire_chain(struct hyaline_thread *t, struct smr_node *head, smr_reclaim_fn dtor,
 			  smr_chain_next_fn next);
@@ -135,10 +136,9 @@ static inline void hyaline_begin(struct hyaline_thread *t) { (void)t; }
 
 static inline void hyaline_end(struct hyaline_thread *t)
 {
-	/* acquire: pairs with the retirer's CAS, so the pushed nodes' fields are visible to the walk. */
-	uintptr_t h = atomic_load_explicit(&t->head, memory_order_acquire) & ~HYALINE_ACTIVE;
-	if (__builtin_expect((struct smr_node *)h != t->handle, 0))
-		hyaline_trim(t, (struct smr_node *)h);
+	/* relaxed: only a hint; trim's exchange orders the walk. */
+	if (__builtin_expect(atomic_load_explicit(&t->head, memory_order_relaxed) != HYALINE_ACTIVE, 0))
+		hyaline_trim(t);
 }
 
 static inline void hyaline_quiescent(struct hyaline_thread *t) { (void)t; }
