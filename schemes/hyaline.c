@@ -94,8 +94,13 @@ static void hyaline_leave(struct hyaline_thread *t)
 void hyaline_unregister(struct hyaline_thread *t)
 {
 	hyaline_leave(t);
-	/* A new owner of the record starts with an era that covers nothing; its protect publishes. */
-	atomic_store_explicit(&t->access, 0, memory_order_relaxed);
+	/*
+	 * A new owner of the record starts with an era that covers nothing; its
+	 * protect publishes.  release: a retirer that reads this 0 skips the slot
+	 * without reading its head, and may free what we read: our reads happen
+	 * before (TSan caught the relaxed store here).
+	 */
+	atomic_store_explicit(&t->access, 0, memory_order_release);
 	t->access_seen = 0;
 	/* The open batch stays with the record (its next owner, or destroy, frees it). */
 	smr_slot_release(&t->slot);
