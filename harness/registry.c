@@ -9,6 +9,7 @@ extern const struct scheme_desc scheme_none, scheme_ebr, scheme_qsbr;
 extern const struct scheme_desc scheme_hp, scheme_hp_asym, scheme_rc;
 extern const struct scheme_desc scheme_ebr_asym, scheme_nebr, scheme_he, scheme_ibr;
 extern const struct scheme_desc scheme_hp_pop, scheme_epoch_pop;
+extern const struct scheme_desc scheme_hyaline;
 #ifdef HAVE_URCU
 extern const struct scheme_desc scheme_ext_urcu_qsbr, scheme_ext_urcu_memb, scheme_ext_urcu_mb;
 #endif
@@ -37,6 +38,7 @@ const struct scheme_desc *const smrb_schemes[] = {
 	&scheme_ibr,
 	&scheme_hp_pop,
 	&scheme_epoch_pop,
+	&scheme_hyaline,
 #ifdef HAVE_URCU
 	&scheme_ext_urcu_qsbr,
 	&scheme_ext_urcu_memb,

@@ -23,6 +23,9 @@
  *                                            era (era_impl.h: 32 bytes)
  *   rc                                       the count word, a link and the
  *                                            destructor (rc.h: 24 bytes)
+ *   hyaline                                  a slot-list link, the batch's links,
+ *                                            its count or birth era, the
+ *                                            destructor (hyaline.h: 40 bytes)
  *   urcu-*, ck-*                             the library's own entry and the
  *                                            destructor (ext_*.h)
  *
