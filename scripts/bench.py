@@ -477,27 +477,57 @@ def run_duet_exp(a, plan, run, exp_dir, prefix, progress, later_cells):
     return failed
 
 
-def confirm_run(run, flagged):
+def confirm_run(run, flagged, first_rep, factor):
     """The flagged cells of one experiment as a run of their own: the same
-    params and duration, CONFIRM_REPS times the repetitions, numbered after the
-    first run's, so that the two runs pool into one sample per cell."""
+    params and duration, factor times the repetitions, numbered from
+    first_rep on, so that all runs pool into one sample per cell."""
     schemes = [s for s in run["schemes"] if s in {k[1] for k in flagged}]
     threads = sorted({k[2] for k in flagged})
-    return dict(run, schemes=schemes, threads=threads, reps=CONFIRM_REPS * run["reps"],
-                first_rep=run["reps"] + 1)
+    return dict(run, schemes=schemes, threads=threads, reps=factor * run["reps"], first_rep=first_rep)
 
 
-CONFIRM_REPS = 7   # a confirmation runs 7x the repetitions of the first run (README: why)
+# A confirmation's stages, in multiples of the first run's repetitions: pooled
+# 20 (of 5), then 40.  After the first stage a cell whose pooled median is no
+# longer above 1 + the minimum effect is cleared (most cells the screen flags
+# by noise); the others are judged on all 40 by the first verdict's rule.
+# README, "Performance regression tracking": why 40, and what it costs.
+CONFIRM_STAGES = (3, 4)
 
 
-def duet_verdict(out, runs, subs, min_effect, title):
+def duet_verdict(out, runs, subs, min_effect, title, fname):
     """The verdict on the repetitions under each of subs ("" the first run,
-    "confirm" the confirmation), pooled per side."""
+    "confirm/1" ... the confirmation's stages), pooled per side: written to
+    fname and printed; returns verdicts()'s rows."""
     res = duet.verdicts(*[duet.side_rows(out, side, [os.path.join(name, sub) for name in runs for sub in subs])
                           for side in duet.SIDES], min_effect)
-    with open(os.path.join(out, "verdict%s.txt" % ("-confirm" if len(subs) > 1 else "")), "w") as f:
+    with open(os.path.join(out, fname), "w") as f:
         duet.report(res, min_effect, title, f)
-    return duet.report(res, min_effect, title)
+    duet.report(res, min_effect, title)
+    return res
+
+
+def duet_confirm(a, plan, out, runs, flagged, min_effect, title, progress):
+    """Re-run the flagged cells, paired again, in CONFIRM_STAGES; return the
+    cells still regressed on all their repetitions pooled."""
+    subs, left = [""], list(flagged)
+    next_rep = {name: run["reps"] + 1 for name, run in runs.items()}
+    for stage, factor in enumerate(CONFIRM_STAGES, 1):
+        sub = "confirm/%d" % stage
+        for name, run in runs.items():
+            mine = [k for k in left if k[0] == run["workload"]]
+            if mine:
+                run_duet_exp(a, plan, confirm_run(run, mine, next_rep[name], factor), os.path.join(out, name, sub),
+                             "[confirm %d/%d %s]" % (stage, len(CONFIRM_STAGES), name), progress, 0)
+                next_rep[name] += factor * run["reps"]
+        subs.append(sub)
+        res = duet_verdict(out, runs, subs, min_effect, "confirmation, stage %d (pooled): %s" % (stage, title),
+                           "verdict-confirm%d.txt" % stage)
+        last = stage == len(CONFIRM_STAGES)
+        left = [k for k, n, lo, med, hi, slower, v in res
+                if k in left and (v == "REGRESSED" if last else med > 1 + min_effect)]
+        if not left:
+            break
+    return left
 
 
 def duet_main(a, plan, out, todo):
@@ -517,23 +547,12 @@ def duet_main(a, plan, out, todo):
         save_plan(out, plan)
     base = plan["baseline"]
     title = "base %s vs head %s" % (base["rev"][:12], plan.get("head_rev", "?"))
-    flagged = duet_verdict(out, runs, [""], min_effect, title)
+    flagged = [k for k, n, lo, med, hi, slower, v in duet_verdict(out, runs, [""], min_effect, title, "verdict.txt")
+               if v == "REGRESSED"]
     confirmed = []
     if flagged and not a.no_confirm:
-        log("confirming: the %d flagged cell(s) run once more, paired (a regression must show twice)"
-            % len(flagged))
-        for name, run in runs.items():
-            mine = [k for k in flagged if k[0] == run["workload"]]
-            if mine:
-                run_duet_exp(a, plan, confirm_run(run, mine), os.path.join(out, name, "confirm"),
-                             "[confirm %s]" % name, progress, 0)
-        # Judged on all repetitions, first run and confirmation pooled (40):
-        # the first verdict is a screen that flags a cell on 4 slower
-        # repetitions of 5, which noise does to one sub-ns cell in five;
-        # pooled, a cell whose processes fall into two speed modes (he's lazy
-        # get: 2.6 or 4.3 ns by layout) cannot pass as slower in 32 of 40.
-        again = duet_verdict(out, runs, ["", "confirm"], min_effect, "confirmation (pooled): " + title)
-        confirmed = [k for k in flagged if k in again]
+        log("confirming: the %d flagged cell(s) run again, paired (a regression must show twice)" % len(flagged))
+        confirmed = duet_confirm(a, plan, out, runs, flagged, min_effect, title, progress)
         if not confirmed:
             log("not confirmed: no cell regressed in both runs (noise); passing")
     elif flagged:

@@ -150,8 +150,8 @@ for side in duet.SIDES:
 rc, log, out = duet_run("slow", "always")
 confirmed = open(os.path.join(out, "confirmed.txt")).read() if os.path.exists(os.path.join(out, "confirmed.txt")) else ""
 ok(rc == 1 and confirmed.startswith("lazy ebr t=1") and "qsbr" not in confirmed
-   and "CONFIRMED REGRESSION: lazy ebr t=1" in log and os.path.isdir(os.path.join(out, "ci-t", "confirm", "head")),
-   "ebr 2x slower: re-run in confirm/, CONFIRMED REGRESSION names lazy ebr t=1 only, exit 1 (got %d)" % rc, log)
+   and "CONFIRMED REGRESSION: lazy ebr t=1" in log and os.path.isdir(os.path.join(out, "ci-t", "confirm", "2", "head")),
+   "ebr 2x slower: re-run in both stages of confirm/, CONFIRMED REGRESSION names lazy ebr t=1 only, exit 1 (got %d)" % rc, log)
 
 rc, log, out = duet_run("noise", "first")
 ok(rc == 0 and "not confirmed" in log and "REGRESSED" in open(os.path.join(out, "verdict.txt")).read(),
