@@ -32,8 +32,8 @@ when its median q is above 1 + min_effect and at least AGREE (4 in 5) of its
 repetitions are slower (q_r > 1): a change the repetitions agree on, not one
 disturbed repetition, and not a cell whose repetitions merely scatter (the
 sub-ns gets scatter by 10-15% from one process to the next).  Improvements
-mirror it.  bench.py re-runs flagged cells (paired again, CONFIRM_REPS times
-the repetitions) and fails only on cells the same rule still flags on all
+mirror it.  bench.py re-runs flagged cells (paired again, in the stages of
+its CONFIRM_STAGES) and fails only on cells the same rule still flags on all
 their repetitions pooled.  Why this rule and these numbers: README.md,
 "Performance regression tracking" (replayed on the demo's recorded runs).
 
