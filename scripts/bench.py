@@ -671,15 +671,35 @@ def load_or_make_plan(a, out, exps, have, pus, sets):
     if plan and plan.get("set") != a.set:
         raise CannotStart("%s holds a run of set %s, not %s" % (out, plan.get("set"), a.set))
     if not plan:
-        plan = build_plan(a, exps, have, pus, sets)
+        baseline = None
         if a.baseline or a.baseline_smrbench:
             try:
-                plan["baseline"] = duet_baseline(a, None)
+                baseline = duet_baseline(a, None)
             except duet.DuetError as e:
                 raise CannotStart(str(e))
+            have, new = shared_with_baseline(have, baseline["smrbench"])
+        plan = build_plan(a, exps, have, pus, sets)
+        if baseline:
+            plan["baseline"] = baseline
             plan["head_rev"] = head_revision()
+            plan["not_compared"] = new
         save_plan(out, plan)
     return plan
+
+
+def shared_with_baseline(have, base_smrbench):
+    """(have restricted to the schemes the baseline build has too, the new
+    ones): a scheme added since the baseline revision has nothing to be
+    compared with, and the baseline's smrbench would refuse its name."""
+    try:
+        base = smrbench_list(base_smrbench)
+    except (OSError, subprocess.CalledProcessError, ValueError, KeyError) as e:
+        raise CannotStart("cannot run the baseline's %s list --json: %s" % (base_smrbench, e))
+    new = [s for s in have["schemes"] if s not in base["schemes"]]
+    if new:
+        log("not compared (the baseline revision has no such scheme): %s" % ", ".join(new))
+    return dict(have, schemes=[s for s in have["schemes"] if s not in new],
+                native=[s for s in have["native"] if s not in new]), new
 
 
 def cells_left(out, plan):

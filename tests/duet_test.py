@@ -27,6 +27,7 @@ SRC = os.path.dirname(HERE)
 SCRIPTS = os.path.join(SRC, "scripts")
 sys.path.insert(0, SCRIPTS)
 import duet  # noqa: E402
+import smrb_results as R  # noqa: E402
 
 BUILD = os.environ.get("builddir", ".")
 SMRBENCH = os.path.abspath(os.path.join(BUILD, "smrbench"))
@@ -106,7 +107,12 @@ with open(os.path.join(bench_dir, "ci-t.exp"), "w") as f:
 
 WRAPPER = r'''#!%(py)s
 # smrbench, then fixed ns_per_op values in the runs.csv it wrote (mode %(mode)s)
-import csv, os, subprocess, sys
+import csv, json, os, subprocess, sys
+if %(mode)r == "old" and sys.argv[1:3] == ["list", "--json"]:   # a revision without qsbr
+    j = json.loads(subprocess.check_output([%(smrbench)r, "list", "--json"]))
+    j["schemes"] = [x for x in j["schemes"] if x["name"] != "qsbr"]
+    print(json.dumps(j))
+    sys.exit(0)
 rc = subprocess.call([%(smrbench)r] + sys.argv[1:])
 out = sys.argv[sys.argv.index("-o") + 1] if "-o" in sys.argv else None
 if out and os.path.exists(os.path.join(out, "runs.csv")):
@@ -123,17 +129,17 @@ if out and os.path.exists(os.path.join(out, "runs.csv")):
 sys.exit(rc)
 '''
 wrap = {}
-for mode in ("steady", "first", "always"):
+for mode in ("steady", "first", "always", "old"):
     wrap[mode] = os.path.join(TMP, "smrbench-" + mode)
     with open(wrap[mode], "w") as f:
         f.write(WRAPPER % {"py": PY, "mode": mode, "smrbench": SMRBENCH})
     os.chmod(wrap[mode], 0o755)
 
 
-def duet_run(name, head, *extra):
+def duet_run(name, head, *extra, base="steady"):
     out = os.path.join(TMP, name)
     p = run([PY, os.path.join(SCRIPTS, "bench.py"), "--set", "ci", "--bench-dir", bench_dir,
-             "--smrbench", wrap[head], "--baseline-smrbench", wrap["steady"], "--out", out] + list(extra))
+             "--smrbench", wrap[head], "--baseline-smrbench", wrap[base], "--out", out] + list(extra))
     return p.returncode, p.stdout, out
 
 
@@ -156,6 +162,12 @@ ok(rc == 1 and confirmed.startswith("lazy ebr t=1") and "qsbr" not in confirmed
 rc, log, out = duet_run("noise", "first")
 ok(rc == 0 and "not confirmed" in log and "REGRESSED" in open(os.path.join(out, "verdict.txt")).read(),
    "ebr slow in the first run only: flagged, not confirmed, exit 0 (got %d)" % rc, log)
+
+rc, log, out = duet_run("newscheme", "steady", base="old")
+ok(rc == 0 and "not compared (the baseline revision has no such scheme): qsbr" in log
+   and R.load_plan(out).get("not_compared") == ["qsbr"]
+   and {r["scheme"] for r in duet.side_rows(out, "head", ["ci-t"])} == {"none", "ebr"},
+   "a scheme the baseline lacks: said, recorded in bench.json, left out of both sides, exit 0 (got %d)" % rc, log)
 
 rc, log, out = duet_run("noconfirm", "first", "--no-confirm")
 ok(rc == 1 and not os.path.exists(os.path.join(out, "ci-t", "confirm")),
