@@ -33,7 +33,7 @@
  *  - the handler only loads and stores (atomics, no lock, no allocation,
  *    no call): async-signal-safe, and errno is saved;
  *  - SA_RESTART, so a read or write the ping interrupts restarts; a sleep
- *    returns EINTR with the time left (harness/threads.c's sleep_ns goes on
+ *    returns EINTR with the time left (harness/cell.c's sleep_ns goes on
  *    sleeping for the rest), and the stalled thread's sleep is where its
  *    ping lands;
  *  - SIGUSR2: nothing in the harness, the sanitizers or the libraries we
