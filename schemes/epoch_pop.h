@@ -10,7 +10,12 @@
  * also stores the pointer it returns in a hazard slot of the thread's own,
  * with a plain store, and re-loads the source until the two agree (hp-pop's
  * protect): no fence, no store to a line a reclaimer reads.  The slots
- * linger until the thread's quiescent point, as hp-pop's do.
+ * linger until the thread's quiescent point, as hp-pop's do.  The authors'
+ * artifact (pop_setbench, reclaimer_rcu_pophp.h) announces the epoch with
+ * a release store and no fence, which x86 lets pass the reader's later
+ * loads: a reclaimer could miss a reader that already holds an object.
+ * We keep ebr's exchange; the local hazard store and its re-load are what
+ * epoch-pop's get costs beyond ebr's.
  *
  * Write side: ebr's.  Retire puts the object in the thread's bag of the
  * current epoch; every epop_batch retires the thread tries to advance the
@@ -19,7 +24,8 @@
  * epop_r0 + 2H objects (H: every hazard slot of the domain) - a thread
  * pinned for long, stalled or preempted, keeps the epoch where it is - the
  * thread pings every registered thread (smr_ping.h), and frees each object
- * of its bags that no published hazard names, whatever its epoch.
+ * of its bags that no published hazard names, whatever its epoch.  epop_r0
+ * is hp-pop's hpp_r0 (200: R within twice hp's; hp_pop.h says why).
  *
  * Why it is safe.  An object freed by its epoch: ebr's argument (ebr.h):
  * retired in epoch e after it was unlinked, freed once the epoch reached
@@ -87,7 +93,7 @@ struct epoch_pop_domain {
 
 #define SMR_PARAMS_epoch_pop \
 	{ "epop_batch", "64", "retires between two attempts to advance the epoch", 1, 1 << 20 }, \
-	{ "epop_r0", "1000", "bags threshold R = epop_r0 + 2H (H: all hazard slots): beyond it, ping and free what no hazard holds", \
+	{ "epop_r0", "200", "bags threshold R = epop_r0 + 2H (H: all hazard slots): beyond it, ping and free what no hazard holds", \
 	  0, 1L << 30 },
 
 struct epoch_pop_domain *epoch_pop_domain_create(const struct smr_config *cfg, char *err, size_t errlen);

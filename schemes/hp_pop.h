@@ -18,10 +18,15 @@
  * kernel's IPI interrupts only the CPUs running our threads (a thread that
  * is switched out passed a full barrier on the way), while a ping wakes
  * every registered thread, sleeping ones too, and waits for its answer:
- * a signal per thread per scan, so scans are batched as hard (hpp_r0 =
- * 1000, hp-asym's hpa_r0).  In exchange, no slot shared with a reclaimer
- * is written on the read path: hp-asym's reader still stores to the row
- * the scan reads.
+ * a signal per thread per scan.  In exchange, no slot shared with a
+ * reclaimer is written on the read path: hp-asym's reader still stores to
+ * the row the scan reads.
+ *
+ * The threshold trades memory for rounds: a scan frees R - H objects, so a
+ * round costs 1/(R - H) of itself per retire, and a thread holds up to R.
+ * hpp_r0 = 200 keeps R within twice hp's (Hart et al.'s 100 + 2H), the
+ * bound of robustness the suite holds every robust scheme to; hpp_r0 =
+ * 1000 (hp-asym's) pings five times less often (README: the sweep).
  */
 #ifndef SMR_HP_POP_H
 #define SMR_HP_POP_H
@@ -32,7 +37,7 @@
 #include "hp_impl.h"
 
 #define SMR_PARAMS_hp_pop \
-	{ "hpp_r0", "1000", "retire-list threshold R = hpp_r0 + 2H (H: all hazard slots); each scan pings every thread", \
+	{ "hpp_r0", "200", "retire-list threshold R = hpp_r0 + 2H (H: all hazard slots); each scan pings every thread", \
 	  0, 1L << 30 },
 
 #endif
