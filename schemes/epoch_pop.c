@@ -2,6 +2,7 @@
 /* epoch_pop.c - EpochPOP: registration, epoch advance, bag frees, the published-hazard fallback. */
 #include "smr.h"
 #include "epoch_pop.h"
+#include "smr_hazard_snap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,36 +90,13 @@ static void try_advance(struct epoch_pop_domain *d)
 	atomic_compare_exchange_strong_explicit(&d->epoch, &e, e + 1, memory_order_seq_cst, memory_order_relaxed);
 }
 
-static int cmp_ptr(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-	return (x > y) - (x < y);
-}
-
-/* Is p in the sorted snapshot s[0..n)? */
-static bool in_snapshot(void *const *s, size_t n, const void *p)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((uintptr_t)s[mid] < (uintptr_t)p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && s[lo] == p;
-}
-
 /* Free the entries from x on that no published hazard names (a chain: none of its objects); keep the others on l. */
 static void sweep(struct epoch_pop_thread *t, struct smr_node *x, struct smr_list *l, size_t nsnap,
 		  smr_chain_next_fn next)
 {
 	while (x) {
 		struct smr_node *after = x->smr_next;
-		bool held = false;
-		for (struct smr_node *y = x; y && !held && nsnap; y = next ? next(y) : NULL)
-			held = in_snapshot(t->snap, nsnap, y);
-		if (held) {
+		if (smr_hazard_held(t->snap, nsnap, x, next)) {
 			smr_list_push(l, x);
 		} else {
 			smr_node_reclaim(x, x->smr_dtor);
@@ -136,17 +114,7 @@ static void free_unpublished(struct epoch_pop_thread *t)
 	/* A round a thread did not answer in time frees nothing: the next retire tries again. */
 	if (!smr_ping_round(&d->threads[0].ping, sizeof *d->threads, d->max_threads, t->want, &d->pings))
 		return;
-	size_t n = 0;
-	for (int i = 0; i < d->max_threads; i++)
-		for (int j = 0; j < d->k; j++) {
-			/* acquire: pairs with leave's release of an emptied slot. */
-			void *p = smr_unmark(atomic_load_explicit(&d->published[(size_t)i * d->stride + (size_t)j],
-								  memory_order_acquire));
-			if (p)
-				t->snap[n++] = p;
-		}
-	if (n > 1)
-		qsort(t->snap, n, sizeof *t->snap, cmp_ptr);
+	size_t n = smr_hazard_snapshot(d->published, d->max_threads, d->stride, d->k, t->snap);
 	/*
 	 * Take every bag first: a destructor run below may retire, and what it
 	 * retires was unlinked after the round, so no hazard of this round

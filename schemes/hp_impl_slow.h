@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "smr_hazard_snap.h"
 #if HP_ASYM
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
@@ -21,39 +23,6 @@ static int HP_(membarrier_)(int cmd)
 }
 #endif
 
-static int HP_(cmp_ptr_)(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-	return (x > y) - (x < y);
-}
-
-/* Is p in the sorted snapshot s[0..n)? */
-static bool HP_(in_snapshot_)(void *const *s, size_t n, const void *p)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((uintptr_t)s[mid] < (uintptr_t)p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && s[lo] == p;
-}
-
-/* Does some hazard hold this retired entry (any object of it, for a chain: next != NULL)? */
-static bool HP_(held_)(void *const *s, size_t n, struct smr_node *x, smr_chain_next_fn next)
-{
-	if (n == 0)
-		return false;
-	if (!next)
-		return HP_(in_snapshot_)(s, n, x);
-	for (struct smr_node *y = x; y; y = next(y))
-		if (HP_(in_snapshot_)(s, n, y))
-			return true;
-	return false;
-}
-
 /* Free the entries of l that no hazard holds; keep the others on l. */
 static void HP_(sweep_)(struct HP_(thread) *t, struct smr_list *l, size_t nsnap, smr_chain_next_fn next)
 {
@@ -63,7 +32,7 @@ static void HP_(sweep_)(struct HP_(thread) *t, struct smr_list *l, size_t nsnap,
 	l->count = 0;
 	while (x) {
 		struct smr_node *after = x->smr_next;
-		if (HP_(held_)(t->snap, nsnap, x, next)) {
+		if (smr_hazard_held(t->snap, nsnap, x, next)) {
 			smr_list_push(l, x);
 		} else {
 			smr_node_reclaim(x, x->smr_dtor);
@@ -206,18 +175,7 @@ void HP_(scan)(struct HP_(thread) *t)
 #else
 	(void)fenced;
 #endif
-	size_t n = 0;
-	for (int i = 0; i < d->max_threads; i++)
-		for (int j = 0; j < d->k; j++) {
-			/* acquire: pairs with end()'s release, so a reader's last reads of
-			 * an object happen before we free it. */
-			void *p = smr_unmark(atomic_load_explicit(&d->hazards[(size_t)i * d->stride + (size_t)j],
-								  memory_order_acquire));
-			if (p)
-				t->snap[n++] = p;
-		}
-	if (n > 1)
-		qsort(t->snap, n, sizeof *t->snap, HP_(cmp_ptr_));
+	size_t n = smr_hazard_snapshot(d->hazards, d->max_threads, d->stride, d->k, t->snap);
 	HP_(sweep_)(t, &t->retired, n, NULL);
 	HP_(sweep_)(t, &t->chains, n, t->chain_next);
 	t->scanning = false;
