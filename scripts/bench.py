@@ -546,7 +546,9 @@ def duet_main(a, plan, out, todo):
             f.write("{}\n")
         save_plan(out, plan)
     base = plan["baseline"]
-    title = "base %s vs head %s" % (base["rev"][:12], plan.get("head_rev", "?"))
+    # A commit is named by its short hash; a --baseline-smrbench binary by its path.
+    rev = base["rev"][:12] if re.fullmatch(r"[0-9a-f]{40}", base["rev"]) else base["rev"]
+    title = "base %s vs head %s" % (rev, plan.get("head_rev", "?"))
     flagged = [k for k, n, lo, med, hi, slower, v in duet_verdict(out, runs, [""], min_effect, title, "verdict.txt")
                if v == "REGRESSED"]
     confirmed = []
