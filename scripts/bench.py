@@ -549,14 +549,18 @@ def duet_main(a, plan, out, todo):
     # A commit is named by its short hash; a --baseline-smrbench binary by its path.
     rev = base["rev"][:12] if re.fullmatch(r"[0-9a-f]{40}", base["rev"]) else base["rev"]
     title = "base %s vs head %s" % (rev, plan.get("head_rev", "?"))
-    flagged = [k for k, n, lo, med, hi, slower, v in duet_verdict(out, runs, [""], min_effect, title, "verdict.txt")
-               if v == "REGRESSED"]
+    first = duet_verdict(out, runs, [""], min_effect, title, "verdict.txt")
+    flagged = [k for k, n, lo, med, hi, slower, v in first if v == "REGRESSED"]
+    # The first verdict is a screen: a cell slower by the median whose
+    # repetitions disagree (suspect) is re-run too, and judged pooled.
+    suspect = [k for k, n, lo, med, hi, slower, v in first if v == "suspect"]
     confirmed = []
-    if flagged and not a.no_confirm:
-        log("confirming: the %d flagged cell(s) run again, paired (a regression must show twice)" % len(flagged))
-        confirmed = duet_confirm(a, plan, out, runs, flagged, min_effect, title, progress)
+    if (flagged or suspect) and not a.no_confirm:
+        log("confirming: %d flagged and %d suspect cell(s) run again, paired (a regression must show on "
+            "all the repetitions pooled)" % (len(flagged), len(suspect)))
+        confirmed = duet_confirm(a, plan, out, runs, flagged + suspect, min_effect, title, progress)
         if not confirmed:
-            log("not confirmed: no cell regressed in both runs (noise); passing")
+            log("not confirmed: no cell regressed on its repetitions pooled (noise); passing")
     elif flagged:
         confirmed = flagged
     plan["finished"] = True

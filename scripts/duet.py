@@ -31,10 +31,12 @@ median of its q_r, its band their interquartile range.  A cell REGRESSED
 when its median q is above 1 + min_effect and at least AGREE (4 in 5) of its
 repetitions are slower (q_r > 1): a change the repetitions agree on, not one
 disturbed repetition, and not a cell whose repetitions merely scatter (the
-sub-ns gets scatter by 10-15% from one process to the next).  Improvements
-mirror it.  bench.py re-runs flagged cells (paired again, in the stages of
-its CONFIRM_STAGES) and fails only on cells the same rule still flags on all
-their repetitions pooled.  Why this rule and these numbers: README.md,
+sub-ns gets scatter by 10-15% from one process to the next).  A median above
+1 + min_effect that the repetitions do not agree on is "suspect".
+Improvements mirror it ("ok (noisy)" on that side).  bench.py re-runs
+REGRESSED and suspect cells (paired again, in the stages of its
+CONFIRM_STAGES) and fails only on cells the REGRESSED rule flags on all their
+repetitions pooled.  Why this rule and these numbers: README.md,
 "Performance regression tracking" (replayed on the demo's recorded runs).
 
 Standard library only.
@@ -213,8 +215,10 @@ def judge(qs, min_effect):
         verdict = "REGRESSED"
     elif med < 1 / (1 + min_effect) and faster >= agree:
         verdict = "improved"
-    elif med > 1 + min_effect or med < 1 / (1 + min_effect):
-        verdict = "ok (noisy)"       # a large median, but the repetitions disagree
+    elif med > 1 + min_effect:
+        verdict = "suspect"          # slower by the median, but the repetitions disagree: re-run it
+    elif med < 1 / (1 + min_effect):
+        verdict = "ok (noisy)"       # faster by the median, but the repetitions disagree
     else:
         verdict = "ok"
     return lo, med, hi, slower, verdict
