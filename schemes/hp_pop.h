@@ -24,9 +24,9 @@
  *
  * The threshold trades memory for rounds: a scan frees R - H objects, so a
  * round costs 1/(R - H) of itself per retire, and a thread holds up to R.
- * hpp_r0 = 200 keeps R within twice hp's (Hart et al.'s 100 + 2H), the
- * bound of robustness the suite holds every robust scheme to; hpp_r0 =
- * 1000 (hp-asym's) pings five times less often (README: the sweep).
+ * hpp_r0 = 200 keeps R within twice hp's (Hart et al.'s 100 + 2H): a
+ * stalled thread costs at most twice the memory it costs under hp.  hpp_r0
+ * = 1000 (hp-asym's) pings five times less often (README: the sweep).
  */
 #ifndef SMR_HP_POP_H
 #define SMR_HP_POP_H
