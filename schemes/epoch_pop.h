@@ -25,7 +25,7 @@
  * pinned for long, stalled or preempted, keeps the epoch where it is - the
  * thread pings every registered thread (smr_ping.h), and frees each object
  * of its bags that no published hazard names, whatever its epoch.  epop_r0
- * is hp-pop's hpp_r0 (200: R within twice hp's; hp_pop.h says why).
+ * defaults to hp-pop's hpp_r0 (SMR_PING_R0_DEFAULT, smr_ping.h).
  *
  * Why it is safe.  An object freed by its epoch: ebr's argument (ebr.h):
  * retired in epoch e after it was unlinked, freed once the epoch reached
@@ -93,7 +93,7 @@ struct epoch_pop_domain {
 
 #define SMR_PARAMS_epoch_pop \
 	{ "epop_batch", "64", "retires between two attempts to advance the epoch", 1, 1 << 20 }, \
-	{ "epop_r0", "200", "bags threshold R = epop_r0 + 2H (H: all hazard slots): beyond it, ping and free what no hazard holds", \
+	{ "epop_r0", SMR_PING_R0_DEFAULT, "bags threshold R = epop_r0 + 2H (H: all hazard slots): beyond it, ping and free what no hazard holds", \
 	  0, 1L << 30 },
 
 struct epoch_pop_domain *epoch_pop_domain_create(const struct smr_config *cfg, char *err, size_t errlen);

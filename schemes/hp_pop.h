@@ -37,7 +37,7 @@
 #include "hp_impl.h"
 
 #define SMR_PARAMS_hp_pop \
-	{ "hpp_r0", "200", "retire-list threshold R = hpp_r0 + 2H (H: all hazard slots); each scan pings every thread", \
+	{ "hpp_r0", SMR_PING_R0_DEFAULT, "retire-list threshold R = hpp_r0 + 2H (H: all hazard slots); each scan pings every thread", \
 	  0, 1L << 30 },
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static int smr_hazard_cmp_(const void *a, const void *b)
+static inline int smr_hazard_cmp_(const void *a, const void *b)
 {
 	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
 	return (x > y) - (x < y);

@@ -72,6 +72,12 @@
  * an oversubscribed machine (a few CFS periods of 6-24 ms).
  */
 #define SMR_PING_PATIENCE_NS 100000000ull
+/*
+ * The default r0 of hp-pop (hpp_r0) and epoch-pop (epop_r0): their retire
+ * threshold is R = r0 + 2H.  200 keeps R within twice hp's (100 + 2H);
+ * hp_pop.h says what a lower or higher one costs.
+ */
+#define SMR_PING_R0_DEFAULT "200"
 /* How long a reclaimer spins for the answers before it yields its CPU: a
  * few times what a running thread takes to take a signal (IPI, handler). */
 #define SMR_PING_SPIN_NS 50000ull
